@@ -1,0 +1,1 @@
+"""ONNX encoders (text, image) and the fusion model, loaded from a manifest-checked models folder."""

@@ -1,0 +1,1 @@
+"""PostgreSQL + pgvector: connection, embedded server, migrations, and one module per table group."""

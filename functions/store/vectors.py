@@ -1,0 +1,65 @@
+"""Nearest-neighbour queries over one model version's fused vectors (HNSW, cosine)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+# HNSW filters after the index scan; iterative scan keeps scanning until the filtered result is
+# full (or the tuple budget runs out), so a filtered query still returns k items when k exist.
+EF_SEARCH = 100
+
+
+@dataclass(frozen=True)
+class VectorSpace:
+    """A model version's fused space: queries must cast to its dimension to use its index."""
+
+    version: str
+    dim: int
+
+
+def fused_vector(conn: psycopg.Connection, space: VectorSpace, product_id: str) -> np.ndarray | None:
+    row = conn.execute(
+        "SELECT embedding FROM fused_vectors WHERE product_id = %s AND model_version = %s",
+        (product_id, space.version),
+    ).fetchone()
+    return None if row is None else np.asarray(row[0].to_numpy(), dtype=np.float32)
+
+
+def nearest(conn: psycopg.Connection, space: VectorSpace, query: np.ndarray, k: int, *,
+            exclude: Sequence[str] = (), categories: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The k live products closest to ``query``, best first, with cosine similarity as ``score``."""
+    filters = [sql.SQL("NOT p.deleted")]
+    params: dict[str, Any] = {"query": query, "k": k}
+    if exclude:
+        filters.append(sql.SQL("f.product_id <> ALL(%(exclude)s)"))
+        params["exclude"] = list(exclude)
+    if categories:
+        filters.append(sql.SQL("p.category = ANY(%(categories)s)"))
+        params["categories"] = list(categories)
+    distance = sql.SQL("f.embedding::vector({dim}) <=> %(query)s::vector({dim})").format(
+        dim=sql.Literal(space.dim))
+    # The version is a literal, not a parameter, so the planner can match the version's partial
+    # index; relaxed order is re-sorted by the outer query.
+    query_sql = sql.SQL(
+        """
+        WITH candidates AS MATERIALIZED (
+            SELECT p.id, p.title, p.category, p.price, p.in_stock, p.image_key, {distance} AS distance
+            FROM fused_vectors f JOIN products p ON p.id = f.product_id
+            WHERE f.model_version = {version} AND {filters}
+            ORDER BY distance LIMIT %(k)s
+        )
+        SELECT id, title, category, price, in_stock, image_key, 1 - distance AS score
+        FROM candidates ORDER BY distance
+        """
+    ).format(distance=distance, version=sql.Literal(space.version),
+             filters=sql.SQL(" AND ").join(filters))
+    with conn.transaction():
+        conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(EF_SEARCH, k))))
+        with conn.cursor(row_factory=dict_row) as cursor:
+            return cursor.execute(query_sql, params).fetchall()

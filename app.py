@@ -4,6 +4,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from chalice import Chalice, Response
 
 from functions.api import catalog as catalog_api
@@ -13,6 +15,9 @@ from functions.ingest.s3_events import handle_s3_event
 from functions.services import get_services
 
 app = Chalice(app_name="vitrina")
+logger = Logger(service="vitrina")
+# The logic logs through the standard library; give its loggers Powertools' structured JSON.
+copy_config_to_registered_loggers(source_logger=logger, include={"functions"})
 _s3_client = None
 
 
@@ -63,5 +68,6 @@ def index_uploads(event: dict[str, Any], context: Any) -> dict[str, Any]:
         import boto3
 
         _s3_client = boto3.client("s3")
-    reports = handle_s3_event(event, get_services().indexer, _s3_client)
-    return {"reports": [report.as_dict() for report in reports]}
+    reports = [report.as_dict() for report in handle_s3_event(event, get_services().indexer, _s3_client)]
+    logger.info("indexed uploads", extra={"reports": reports})
+    return {"reports": reports}

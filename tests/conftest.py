@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -42,12 +43,17 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.cleanup()
 
 
-@pytest.fixture
-def database_url(server_url: str) -> str:
+def create_database(server_url: str) -> str:
+    """A new, empty database on the test server; returns its URL."""
     name = f"vitrina_test_{os.getpid()}_{next(_database_numbers)}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return psycopg.conninfo.make_conninfo(server_url, dbname=name)
+
+
+@pytest.fixture
+def database_url(server_url: str) -> str:
+    return create_database(server_url)
 
 
 @pytest.fixture(scope="session")
@@ -62,14 +68,23 @@ def make_settings(database_url: str, tmp_path: Path) -> Settings:
                     data_dir=tmp_path / "data", database_url=database_url, threads=None)
 
 
-@pytest.fixture
-def services(database_url: str, models: ModelSet, tmp_path: Path) -> Iterator[Services]:
-    """Services on a fresh database, installed as the process-wide ones the app uses."""
+@contextmanager
+def installed_services(database_url: str, models: ModelSet, tmp_path: Path) -> Iterator[Services]:
+    """Services on ``database_url``, installed as the process-wide ones the app uses."""
     built = build_services(make_settings(database_url, tmp_path), models)
     set_services(built)
-    yield built
-    set_services(None)
-    built.close()
+    try:
+        yield built
+    finally:
+        set_services(None)
+        built.close()
+
+
+@pytest.fixture
+def services(database_url: str, models: ModelSet, tmp_path: Path) -> Iterator[Services]:
+    """Services on a fresh database."""
+    with installed_services(database_url, models, tmp_path) as built:
+        yield built
 
 
 def write_dataset(folder: Path, products: list[dict], source: Path = FASHION) -> Path:

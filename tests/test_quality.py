@@ -12,17 +12,19 @@ import pytest
 from functions.api.catalog import search, similar_items
 from functions.api.params import ListOptions, SearchRequest
 from functions.ingest.sources import FolderSource
-from tests.conftest import FASHION
+from tests.conftest import FASHION, create_database, installed_services
 
 # Measured with fusion v0 (see README, "Quality"); the guard leaves a small margin below it.
 MIN_SAME_ARTICLE_TYPE_SHARE = 0.0
 
 
-@pytest.fixture
-def full_catalog(services):
-    report = services.indexer.index_feed(FolderSource(FASHION), "catalog.jsonl")
-    assert report.indexed == 1200 and not report.skipped
-    return services
+@pytest.fixture(scope="module")
+def full_catalog(server_url, models, tmp_path_factory):
+    """All 1,200 products indexed once for the module (about a minute on two cores)."""
+    with installed_services(create_database(server_url), models, tmp_path_factory.mktemp("quality")) as services:
+        report = services.indexer.index_feed(FolderSource(FASHION), "catalog.jsonl")
+        assert report.indexed == 1200 and not report.skipped
+        yield services
 
 
 def test_top10_similar_items_share_the_article_type(full_catalog, fashion_products) -> None:
@@ -42,9 +44,11 @@ def _top(services, text: str, k: int = 10) -> list[dict]:
     return search(services, SearchRequest(options=ListOptions(k=k), text=text))["items"]
 
 
+# multilingual-e5-small matches these Russian queries to English titles well; single words such as
+# "футболка" fare badly (see the README's table) — that is the encoder, not the pipeline.
 @pytest.mark.parametrize(("english", "russian", "expected"), [
-    ("men's sports shoes", "мужские спортивные кроссовки", {"Sports Shoes", "Casual Shoes"}),
-    ("women's handbag", "женская сумка", {"Handbags"}),
+    ("men's sports shoes", "мужские спортивные кроссовки", {"Sports Shoes"}),
+    ("sunglasses", "солнцезащитные очки", {"Sunglasses"}),
     ("wrist watch", "наручные часы", {"Watches"}),
 ])
 def test_english_and_russian_queries_find_the_same_kind_of_product(
@@ -53,6 +57,6 @@ def test_english_and_russian_queries_find_the_same_kind_of_product(
     overlap = {i["id"] for i in en} & {i["id"] for i in ru}
     print(f"\n{english!r} vs {russian!r}: overlap {len(overlap)}/10, "
           f"en {Counter(i['category'] for i in en).most_common(2)}, ru {Counter(i['category'] for i in ru).most_common(2)}")
-    assert len(overlap) >= 3
+    assert len(overlap) >= 2
     for items in (en, ru):
-        assert sum(item["category"] in expected for item in items) >= 5
+        assert sum(item["category"] in expected for item in items) >= 8

@@ -104,11 +104,11 @@ def demo(host: str = "127.0.0.1", port: int = 8000,
     first = json.loads((catalog / "catalog.jsonl").open(encoding="utf-8").readline())["id"]
     base = f"http://{host}:{port}"
     console.print(f"\n[bold]Vitrina is serving {base}[/] (model {services.space.version}). Try:\n")
-    console.print(f"  curl '{base}/items/{first}'")
-    console.print(f"  curl '{base}/items/{first}/similar?k=5'")
-    console.print(f"  curl -X POST {base}/search -H 'content-type: application/json' -d '{{\"text\": \"blue denim jeans\", \"k\": 5}}'")
-    console.print(f"  curl -X POST {base}/search -H 'content-type: application/json' -d '{{\"text\": \"мужские кроссовки\", \"k\": 5}}'")
-    console.print(f"  curl -X POST {base}/search -H 'content-type: application/json' -d \"{{\\\"image\\\": \\\"$(base64 -w0 {catalog / 'images' / (first + '.jpg')})\\\"}}\"")
+    console.print(f"  curl '{base}/items/{first}'", soft_wrap=True)
+    console.print(f"  curl '{base}/items/{first}/similar?k=5'", soft_wrap=True)
+    console.print(f"  curl -X POST {base}/search -H 'content-type: application/json' -d '{{\"text\": \"blue denim jeans\", \"k\": 5}}'", soft_wrap=True)
+    console.print(f"  curl -X POST {base}/search -H 'content-type: application/json' -d '{{\"text\": \"мужские кроссовки\", \"k\": 5}}'", soft_wrap=True)
+    console.print(f"  curl -X POST {base}/search -H 'content-type: application/json' -d \"{{\\\"image\\\": \\\"$(base64 -w0 {catalog / 'images' / (first + '.jpg')})\\\"}}\"", soft_wrap=True)
     console.print("\nCtrl-C stops the server and the database.\n")
     _serve(host, port)
 

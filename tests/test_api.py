@@ -12,7 +12,7 @@ from PIL import Image
 import app as vitrina_app
 from functions.api.params import MAX_IMAGE_BYTES
 from functions.ingest.sources import FolderSource
-from tests.conftest import FASHION, write_dataset
+from tests.support import FASHION, write_dataset
 
 JSON = {"Content-Type": "application/json"}
 

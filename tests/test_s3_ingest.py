@@ -9,7 +9,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 import app as vitrina_app
-from tests.conftest import FASHION
+from tests.support import FASHION
 
 BUCKET = "shop-uploads"
 

@@ -1,6 +1,7 @@
 """``vitrina``: the local command line — index a dataset folder, serve the API, run the demo."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
@@ -25,9 +26,10 @@ cli = typer.Typer(help="Vitrina: multimodal recommendations for your own catalog
 console = Console()
 
 
-def _services() -> Services:
+def _services(database: str | None = None) -> Services:
+    settings = dataclasses.replace(Settings.from_env(), database_name=database)
     with console.status("starting PostgreSQL and loading models…"):
-        services = build_services(Settings.from_env())
+        services = build_services(settings)
     set_services(services)
     return services
 
@@ -67,9 +69,10 @@ def _print_report(report: IngestReport) -> None:
 def index(
     folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="dataset folder")],
     feed: Annotated[str, typer.Option(help="feed file inside the folder")] = "catalog.jsonl",
+    database: Annotated[str | None, typer.Option(help="a separate database on the same server")] = None,
 ) -> None:
     """Index a dataset folder (catalog.jsonl + images/) into the store."""
-    _index(_services(), folder, feed)
+    _index(_services(database), folder, feed)
 
 
 def _serve(host: str, port: int) -> None:
@@ -111,6 +114,56 @@ def demo(host: str = "127.0.0.1", port: int = 8000,
     console.print(f"  curl -X POST {base}/search -H 'content-type: application/json' -d \"{{\\\"image\\\": \\\"$(base64 -w0 {catalog / 'images' / (first + '.jpg')})\\\"}}\"", soft_wrap=True)
     console.print("\nCtrl-C stops the server and the database.\n")
     _serve(host, port)
+
+
+def _metrics_table(title: str, rows: dict[str, dict[str, float]], k: int) -> Table:
+    from functions.evaluation.run import METRIC_COLUMNS
+
+    table = Table(title=title)
+    table.add_column("recommender")
+    for column in METRIC_COLUMNS:
+        table.add_column(f"{column}@{k}" if column not in ("Coverage", "Users") else column, justify="right")
+    for name, metrics in rows.items():
+        table.add_row(name, *(f"{metrics[c]:.0f}" if c == "Users" else f"{metrics[c]:.4f}" for c in METRIC_COLUMNS))
+    return table
+
+
+@cli.command("eval")
+def evaluate_command(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="dataset folder")],
+    test: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="test events file")] = None,
+    holdout_days: Annotated[int | None, typer.Option(min=1, help="test on the last N days instead")] = None,
+    k: Annotated[int, typer.Option(min=1, max=100)] = 12,
+    report: Annotated[Path | None, typer.Option(help="write an HTML report here")] = None,
+    database: Annotated[str | None, typer.Option(help="database for the dataset (default eval_<folder>)")] = None,
+) -> None:
+    """Compare every recommender on a dataset: fit on training events, predict each test user's items."""
+    import time
+
+    from functions.evaluation.run import run_evaluation
+
+    started = time.perf_counter()
+    if test is None and holdout_days is None:
+        test = folder / "test.csv" if (folder / "test.csv").is_file() else None
+        holdout_days = None if test else 1
+    services = _services(database or "eval_" + "".join(c if c.isalnum() else "_" for c in folder.resolve().name))
+    _index(services, folder, "catalog.jsonl")
+    with console.status("fitting and predicting…") as status:
+        result, train, test_events = run_evaluation(
+            services, folder, test_file=test, holdout_days=holdout_days, k=k,
+            progress=lambda name: status.update(f"done: {name}"))
+    console.print(_metrics_table(f"all test users (k={k})", result.overall, k))
+    console.print(_metrics_table(f"cold-start items: {len(result.cold_items)} test items with no training events",
+                                 result.cold_start, k))
+    for name, loaded in (("events.csv", train), ("test file", test_events)):
+        if loaded is not None and loaded.skipped:
+            console.print(f"skipped in {name}: " + ", ".join(f"{n} {reason}" for reason, n in loaded.skipped.items()))
+    if report:
+        from functions.evaluation.report import write_report
+
+        write_report(report, result, folder)
+        console.print(f"report: {report}")
+    console.print(f"wall time {time.perf_counter() - started:.0f} s")
 
 
 @cli.command()

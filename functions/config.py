@@ -17,6 +17,11 @@ class Settings:
     database_url: str | None
     # onnxruntime threads per session; None lets it use every core.
     threads: int | None
+    # A database of its own on the same server (e.g. a dataset under evaluation); None: the URL's.
+    database_name: str | None = None
+    # In AWS, a feed longer than feed_batch_lines is split into batches sent to this SQS queue.
+    feed_queue_url: str | None = None
+    feed_batch_lines: int = 500
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -25,6 +30,29 @@ class Settings:
             models_location=os.environ.get("VITRINA_MODELS", "models"),
             models_cache=Path(os.environ.get("VITRINA_MODELS_CACHE", "/tmp/vitrina-models")),
             data_dir=Path(os.environ.get("VITRINA_DATA_DIR", ".vitrina")),
-            database_url=os.environ.get("DATABASE_URL") or None,
+            database_url=_database_url_from_env(),
             threads=int(threads) if threads else None,
+            feed_queue_url=os.environ.get("VITRINA_FEED_QUEUE_URL") or None,
+            feed_batch_lines=_positive_int("VITRINA_FEED_BATCH_LINES", 500),
         )
+
+
+def _database_url_from_env() -> str | None:
+    """In AWS the credentials live in Secrets Manager (DATABASE_SECRET_ARN, reached through the RDS
+    Proxy at DATABASE_HOST); elsewhere DATABASE_URL, or None for the embedded server."""
+    secret_arn = os.environ.get("DATABASE_SECRET_ARN")
+    if secret_arn:
+        # Imported here: boto3 is only needed where a secret is used.
+        from functions.store.secrets import database_url_from_secret
+
+        return database_url_from_secret(secret_arn, host=os.environ.get("DATABASE_HOST") or None)
+    return os.environ.get("DATABASE_URL") or None
+
+
+def _positive_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

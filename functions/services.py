@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from functions.config import Settings
 from functions.encoders.model_set import ModelSet, load_model_set
 from functions.ingest.pipeline import Indexer
-from functions.store.database import open_pool, resolve_database_url
+from functions.store.database import ensure_database, open_pool, resolve_database_url
 from functions.store.models import activate_model, active_model, register_model
 from functions.store.vectors import VectorSpace
 
@@ -35,7 +35,10 @@ class Services:
 
 def build_services(settings: Settings, models: ModelSet | None = None) -> Services:
     """Open the store (migrated), load and verify the models (unless given), register their version."""
-    pool = open_pool(resolve_database_url(settings.database_url, settings.data_dir))
+    url = resolve_database_url(settings.database_url, settings.data_dir)
+    if settings.database_name:
+        url = ensure_database(url, settings.database_name)
+    pool = open_pool(url)
     if models is None:
         models = load_model_set(settings.models_location, settings.models_cache, settings.threads)
     with pool.connection() as conn:

@@ -174,3 +174,32 @@ def get_product(conn: psycopg.Connection, product_id: str) -> dict[str, Any] | N
             f"SELECT {PRODUCT_COLUMNS}, updated_at FROM products WHERE id = %s AND NOT deleted",
             (product_id,),
         ).fetchone()
+
+
+def export_vectors(conn: psycopg.Connection, text_encoder: str, image_encoder: str,
+                   model_version: str) -> tuple[list[str], list[str | None], dict[str, np.ndarray]]:
+    """Every live product with its current text, image and fused vectors (zeros where missing)."""
+    rows = conn.execute(
+        """
+        SELECT p.id, p.category, t.embedding, i.embedding, f.embedding
+        FROM products p
+        LEFT JOIN base_embeddings t ON t.product_id = p.id AND t.modality = 'text'
+             AND t.encoder_version = %(text)s AND t.source_hash = p.text_hash
+        LEFT JOIN base_embeddings i ON i.product_id = p.id AND i.modality = 'image'
+             AND i.encoder_version = %(image)s AND i.source_hash = p.image_fingerprint
+        LEFT JOIN fused_vectors f ON f.product_id = p.id AND f.model_version = %(model)s
+        WHERE NOT p.deleted ORDER BY p.id
+        """,
+        {"text": text_encoder, "image": image_encoder, "model": model_version},
+    ).fetchall()
+    ids = [row[0] for row in rows]
+    categories = [row[1] for row in rows]
+    vectors = {}
+    for column, space in ((2, "text"), (3, "image"), (4, "fused")):
+        dim = next((len(row[column].to_numpy()) for row in rows if row[column] is not None), 0)
+        matrix = np.zeros((len(rows), dim), dtype=np.float32)
+        for i, row in enumerate(rows):
+            if row[column] is not None:
+                matrix[i] = row[column].to_numpy()
+        vectors[space] = matrix
+    return ids, categories, vectors

@@ -1,0 +1,47 @@
+"""`vitrina eval`: one dataset folder in, one table of every recommender out."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from functions.evaluation.dataset import LoadedEvents, holdout_split, load_events
+from functions.evaluation.harness import EvaluationResult, evaluate
+from functions.recommenders.algorithms import (ContentRecommender, CooccurrenceRecommender, PopularRecommender,
+                                               RepurchaseRecommender, VitrinaRecommender)
+from functions.recommenders.als import ALSRecommender
+from functions.recommenders.base import Catalog, Recommender
+from functions.services import Services
+from functions.store.catalog import export_vectors
+
+METRIC_COLUMNS = ("MAP", "Recall", "NDCG", "HitRate", "Coverage", "Users")
+
+
+def all_recommenders(fusion_version: str) -> list[Recommender]:
+    fused = ContentRecommender("fused")
+    fused.name = fusion_version
+    return [PopularRecommender(), RepurchaseRecommender(), CooccurrenceRecommender(),
+            ContentRecommender("text"), ContentRecommender("image"), fused, VitrinaRecommender(),
+            ALSRecommender()]
+
+
+def catalog_from_store(services: Services) -> Catalog:
+    models = services.models
+    with services.pool.connection() as conn:
+        ids, categories, vectors = export_vectors(conn, models.text.version, models.image.version, models.version)
+    return Catalog(ids, categories, vectors)
+
+
+def run_evaluation(services: Services, folder: Path, *, test_file: Path | None, holdout_days: int | None,
+                   k: int, progress=None) -> tuple[EvaluationResult, LoadedEvents, LoadedEvents | None]:
+    """Split (a test file, else the last ``holdout_days``), fit on training events only, score."""
+    catalog = catalog_from_store(services)
+    known = set(catalog.item_ids)
+    train = load_events(folder / "events.csv", known)
+    test = None
+    if test_file is not None:
+        test = load_events(test_file, known)
+        train_log, test_log = train.events, test.events
+    else:
+        train_log, test_log = holdout_split(train.events, holdout_days or 1)
+    fusion = services.models.manifest["fusion"]["version"].rsplit("-", 1)[0]
+    result = evaluate(catalog, train_log, test_log, all_recommenders(fusion), k=k, progress=progress)
+    return result, train, test

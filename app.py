@@ -6,10 +6,12 @@ from typing import Any, Callable
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from chalice import Chalice, Response
+from chalice import Chalice, CORSConfig, Response
 
 from functions.api import catalog as catalog_api
-from functions.api.params import list_options, parse_json_object, reject_unknown, search_request
+from functions.api import recommendations as recommendations_api
+from functions.api.params import (list_options, parse_days, parse_events, parse_flag, parse_json_object,
+                                  reject_unknown, search_request)
 from functions.errors import VitrinaError
 from functions.ingest.s3_events import handle_s3_event
 from functions.services import get_services
@@ -18,6 +20,9 @@ app = Chalice(app_name="vitrina")
 logger = Logger(service="vitrina")
 # The logic logs through the standard library; give its loggers Powertools' structured JSON.
 copy_config_to_registered_loggers(source_logger=logger, include={"functions"})
+# Storefronts call the API from their own origins: routes take `cors=CORS`. Any origin may read;
+# writes need an API key, not an origin (Chalice writes this into the API at package time).
+CORS = CORSConfig(allow_origin="*", allow_headers=["X-Api-Key"], max_age=600)
 _s3_client = None
 
 
@@ -58,6 +63,48 @@ def similar_items(item_id: str) -> dict[str, Any]:
 def search() -> dict[str, Any]:
     request = search_request(parse_json_object(app.current_request.raw_body))
     return catalog_api.search(get_services(), request)
+
+
+@app.route("/events", methods=["POST"], api_key_required=True, cors=CORS)
+@json_errors
+def post_events() -> dict[str, Any]:
+    """One event, or {"events": [...]}: stored all or nothing; a repeated event_id is stored once."""
+    new_events = parse_events(parse_json_object(app.current_request.raw_body))
+    return recommendations_api.record(get_services(), new_events)
+
+
+def _personal(**actor: str) -> dict[str, Any]:
+    params = dict(app.current_request.query_params or {})
+    include_purchased = parse_flag(params.get("include_purchased"), "include_purchased") or False
+    options = list_options(params, extra={"include_purchased"})
+    return recommendations_api.for_actor(get_services(), options, include_purchased=include_purchased, **actor)
+
+
+@app.route("/users/{user_id}/recommendations", methods=["GET"], cors=CORS)
+@json_errors
+def user_recommendations(user_id: str) -> dict[str, Any]:
+    return _personal(user_id=user_id)
+
+
+@app.route("/sessions/{session_id}/recommendations", methods=["GET"], cors=CORS)
+@json_errors
+def session_recommendations(session_id: str) -> dict[str, Any]:
+    return _personal(session_id=session_id)
+
+
+@app.route("/popular", methods=["GET"], cors=CORS)
+@json_errors
+def popular() -> dict[str, Any]:
+    params = app.current_request.query_params or {}
+    options = list_options(params, extra={"days"})
+    return recommendations_api.popular(get_services(), options, parse_days(params.get("days")))
+
+
+@app.route("/items/{item_id}/bought-together", methods=["GET"], cors=CORS)
+@json_errors
+def bought_together(item_id: str) -> dict[str, Any]:
+    options = list_options(app.current_request.query_params)
+    return recommendations_api.bought_together(get_services(), item_id, options)
 
 
 @app.lambda_function(name="index")

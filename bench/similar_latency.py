@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 
 from functions.store.database import open_pool
 from functions.store.embedded import start_embedded_postgres
+from functions.store.filters import ProductFilter
 from functions.store.models import register_model
 from functions.store.vectors import VectorSpace, nearest
 
@@ -65,7 +66,7 @@ def run(size: int, dim: int, queries: int, url: str, rng: np.random.Generator) -
         for i in probe:
             anchor = vectors[i]
             started = time.perf_counter()
-            rows = nearest(conn, space, anchor, 10, exclude=(f"p{i}",))
+            rows = nearest(conn, space, anchor, 10, ProductFilter(exclude=(f"p{i}",)))
             latencies.append(time.perf_counter() - started)
             exact = [j for j in np.argsort(-(vectors @ anchor))[:11] if j != i][:10]
             truth = {f"p{j}" for j in exact}

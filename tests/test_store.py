@@ -7,6 +7,7 @@ import pytest
 from pgvector.psycopg import register_vector
 from psycopg.types.json import Jsonb
 
+from functions.store.filters import ProductFilter
 from functions.store.migrate import migrate
 from functions.store.models import activate_model, active_model, index_name, register_model
 from functions.store.vectors import VectorSpace, nearest
@@ -15,13 +16,14 @@ from functions.store.vectors import VectorSpace, nearest
 @pytest.fixture
 def conn(database_url):
     with psycopg.connect(database_url, autocommit=True) as connection:
-        assert migrate(connection) == ["0001_initial.sql"]
+        assert migrate(connection)[0] == "0001_initial.sql"
         register_vector(connection)
         yield connection
 
 
 def test_migrations_apply_once(conn) -> None:
     assert migrate(conn) == []
+    assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] >= 2
 
 
 def test_versions_get_an_index_and_one_is_active(conn) -> None:
@@ -59,7 +61,7 @@ def test_filtered_search_uses_the_index_and_still_fills_k(conn) -> None:
         " ORDER BY embedding::vector(16) <=> %s::vector(16) LIMIT 10", (vectors[0],)))
     assert index_name("v1") in plan
 
-    rows = nearest(conn, space, vectors[1], 20, categories=["rare"])
+    rows = nearest(conn, space, vectors[1], 20, ProductFilter(categories=("rare",)))
     assert len(rows) == 20 and {row["category"] for row in rows} == {"rare"}
     exact = sorted((i for i in range(2000) if i % 67 == 0), key=lambda i: -vectors[i] @ vectors[1])[:20]
     assert len({row["id"] for row in rows} & {f"p{i}" for i in exact}) >= 18

@@ -12,7 +12,8 @@ from functions.services import Services
 from functions.store import catalog, vectors
 
 
-def _item(row: dict[str, Any]) -> dict[str, Any]:
+def item_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A product as the API shows it in lists (``score`` added when the row has one)."""
     item = {
         "id": row["id"], "title": row["title"], "category": row["category"],
         "price": float(row["price"]) if row["price"] is not None else None,
@@ -28,14 +29,14 @@ def get_item(services: Services, item_id: str) -> dict[str, Any]:
         row = catalog.get_product(conn, item_id)
     if row is None:
         raise NotFound(f"no item with id {item_id!r}")
-    item = _item(row)
+    item = item_view(row)
     item.update(description=row["description"], attributes=row["attributes"],
                 updated_at=row["updated_at"].isoformat())
     return item
 
 
 def _answer(services: Services, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"items": [_item(row) for row in rows], "model_version": services.space.version}
+    return {"items": [item_view(row) for row in rows], "model_version": services.space.version}
 
 
 def similar_items(services: Services, item_id: str, options: ListOptions) -> dict[str, Any]:
@@ -44,8 +45,7 @@ def similar_items(services: Services, item_id: str, options: ListOptions) -> dic
         anchor = vectors.fused_vector(conn, services.space, item_id)
         if anchor is None or catalog.get_product(conn, item_id) is None:
             raise NotFound(f"no item with id {item_id!r}")
-        rows = vectors.nearest(conn, services.space, anchor, options.k,
-                               exclude=(item_id, *options.exclude), categories=options.categories)
+        rows = vectors.nearest(conn, services.space, anchor, options.k, options.filter.with_exclude(item_id))
     return _answer(services, rows)
 
 
@@ -61,6 +61,5 @@ def query_vector(services: Services, request: SearchRequest) -> np.ndarray:
 def search(services: Services, request: SearchRequest) -> dict[str, Any]:
     vector = query_vector(services, request)
     with services.pool.connection() as conn:
-        rows = vectors.nearest(conn, services.space, vector, request.options.k,
-                               exclude=request.options.exclude, categories=request.options.categories)
+        rows = vectors.nearest(conn, services.space, vector, request.options.k, request.options.filter)
     return _answer(services, rows)

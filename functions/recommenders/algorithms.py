@@ -78,7 +78,7 @@ class CooccurrenceRecommender(SignalRecommender):
 
     def recommend(self, history: Sequence[Interaction], k: int, exclude: Collection[str] = ()) -> list[Scored]:
         seeds = weighted_history(history)
-        ranked = self.signals.co_occurring(seeds, k, set(exclude) | set(seeds)) if seeds else []
+        ranked = self.signals.co_occurring(seeds, k, exclude) if seeds else []
         return self._popular_fill(ranked, k, exclude)
 
 

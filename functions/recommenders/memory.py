@@ -68,8 +68,9 @@ class MemorySignals:
         return top_k(self.ids, self.popularity, k, exclude, self.index, positive_only=True)
 
     def co_occurring(self, seeds: Mapping[str, float], k: int, exclude: Collection[str]) -> list[Scored]:
+        """Σ over seeds of seed weight × number of customers who had both; never the seeds."""
         scores = np.asarray((self._seed_vector(seeds) @ self.co_counts).todense()).ravel()
-        return top_k(self.ids, scores, k, exclude, self.index, positive_only=True)
+        return top_k(self.ids, scores, k, set(exclude) | set(seeds), self.index, positive_only=True)
 
     def nearest(self, seeds: Mapping[str, float], k: int, exclude: Collection[str], space: str) -> list[Scored]:
         matrix = self.vectors[space]

@@ -203,3 +203,12 @@ def export_vectors(conn: psycopg.Connection, text_encoder: str, image_encoder: s
                 matrix[i] = row[column].to_numpy()
         vectors[space] = matrix
     return ids, categories, vectors
+
+
+def get_products(conn: psycopg.Connection, product_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Live products by id, as plain dicts."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(
+            f"SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY(%s) AND NOT deleted", (list(product_ids),)
+        ).fetchall()
+    return {row["id"]: row for row in rows}

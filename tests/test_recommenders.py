@@ -102,3 +102,14 @@ def test_harness_scores_every_recommender_reproducibly(loaded) -> None:
     # Popular predicts [shoe-b, hat-a] for both test users: u1 bought shoe-b (AP 1/1), u9 none.
     assert first.overall["popular"]["MAP"] == pytest.approx(0.5)
     assert first.overall["popular"]["Users"] == 2
+
+
+def test_batched_recommendations_equal_one_by_one(loaded) -> None:
+    train, _ = holdout_split(loaded.events, 1)
+    histories = [[], [Interaction("shirt-a", "purchase", T0)],
+                 [Interaction("shoe-a", "view", T0 - DAY), Interaction("hat-a", "cart", T0)]]
+    for recommender in (ContentRecommender("fused"), VitrinaRecommender(), PopularRecommender()):
+        recommender.fit(catalog(), train)
+        one_by_one = [recommender.recommend(history, 4) for history in histories]
+        assert [[i for i, _ in r] for r in recommender.recommend_many(histories, 4)] == \
+            [[i for i, _ in r] for r in one_by_one]

@@ -50,8 +50,11 @@ def evaluate(catalog: Catalog, train: EventLog, test: EventLog, recommenders: Se
         started = time.perf_counter()
         recommender.fit(catalog, train)
         result.fit_seconds[recommender.name] = time.perf_counter() - started
-        predictions = {user: [item for item, _ in recommender.recommend(history, k)]
-                       for user, history in result.histories.items()}
+        users = list(result.histories)
+        ranked = (recommender.recommend_many([result.histories[u] for u in users], k)
+                  if hasattr(recommender, "recommend_many")
+                  else [recommender.recommend(result.histories[u], k) for u in users])
+        predictions = {user: [item for item, _ in items] for user, items in zip(users, ranked)}
         result.predictions[recommender.name] = predictions
         result.overall[recommender.name] = score(result.truth, predictions, k, len(catalog.item_ids))
         result.cold_start[recommender.name] = score(cold_truth, predictions, k, len(catalog.item_ids))

@@ -48,6 +48,19 @@ class SignalRecommender:
     def recommend(self, history: Sequence[Interaction], k: int, exclude: Collection[str] = ()) -> list[Scored]:
         raise NotImplementedError
 
+    def recommend_many(self, histories: Sequence[Sequence[Interaction]], k: int) -> list[list[Scored]]:
+        """``recommend`` for many histories; recommenders with a faster batched path override it."""
+        return [self.recommend(history, k) for history in histories]
+
+    def _content_many(self, histories: Sequence[Sequence[Interaction]], depth: int,
+                      space: str) -> list[list[Scored]]:
+        """Profile neighbours for many histories at once where the signals can batch them."""
+        seeds = [weighted_history(history) for history in histories]
+        batched = getattr(self.signals, "nearest_many", None)
+        if batched is not None:
+            return batched(seeds, depth, [()] * len(seeds), space)
+        return [self.signals.nearest(s, depth, (), space) if s else [] for s in seeds]
+
     def similar_items(self, item_id: str, k: int) -> list[Scored]:
         return self.recommend([Interaction(item_id, "view", _EPOCH)], k, exclude={item_id})
 
@@ -95,6 +108,9 @@ class ContentRecommender(SignalRecommender):
         ranked = self.signals.nearest(seeds, k, exclude, self.space) if seeds else []
         return self._popular_fill(ranked, k, exclude)
 
+    def recommend_many(self, histories: Sequence[Sequence[Interaction]], k: int) -> list[list[Scored]]:
+        return [self._popular_fill(ranked, k, ()) for ranked in self._content_many(histories, k, self.space)]
+
 
 class VitrinaRecommender(SignalRecommender):
     """Vitrina's blend: vector neighbours of the profile, co-occurrence and popularity, merged by
@@ -107,12 +123,26 @@ class VitrinaRecommender(SignalRecommender):
         super().__init__()
         self.space = space
 
+    @staticmethod
+    def depth(k: int) -> int:
+        return max(3 * k, 50)
+
     def recommend(self, history: Sequence[Interaction], k: int, exclude: Collection[str] = ()) -> list[Scored]:
         seeds = weighted_history(history)
-        depth = max(3 * k, 50)
+        content = self.signals.nearest(seeds, self.depth(k), exclude, self.space) if seeds else []
+        return self._blend(seeds, content, k, exclude)
+
+    def recommend_many(self, histories: Sequence[Sequence[Interaction]], k: int) -> list[list[Scored]]:
+        contents = self._content_many(histories, self.depth(k), self.space)
+        return [self._blend(weighted_history(history), content, k, ())
+                for history, content in zip(histories, contents)]
+
+    def _blend(self, seeds: dict[str, float], content: list[Scored], k: int,
+               exclude: Collection[str]) -> list[Scored]:
+        depth = self.depth(k)
         lists = {"popular": self.signals.popular(depth, exclude)}
         if seeds:
-            lists["content"] = self.signals.nearest(seeds, depth, exclude, self.space)
+            lists["content"] = content
             lists["co-occurrence"] = self.signals.co_occurring(seeds, depth, exclude)
         fused: dict[str, float] = {}
         for source, ranked in lists.items():

@@ -25,7 +25,7 @@ test: venv models
 venv: $(VENV)/.installed
 train-venv: $(TRAIN_VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml requirements.txt
+$(VENV)/.installed: pyproject.toml layers/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found: install it or set PYTHON312=/path/to/python3.12"; exit 1; }
 	$(PYTHON312) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_QUIET) -e '.[local,dev]'
@@ -44,6 +44,18 @@ models: train-venv
 bench: venv models
 	$(VENV)/bin/python bench/encoders.py
 	$(VENV)/bin/python bench/similar_latency.py
+	$(VENV)/bin/python bench/cold_start.py
+
+# The deployable artifacts, offline but for PyPI (layer wheels, cached in .cache/): out/sam.json
+# (Chalice's template merged with infra/template.json), out/deployment.zip (app.py + functions/),
+# out/layer-x86_64.zip and out/layer-arm64.zip; then cfn-lint on the template. DEPLOY.md goes on.
+# No AWS credentials are needed or used.
+package: venv
+	rm -f out/sam.json out/deployment.zip
+	env $$(env | grep -o '^AWS_[A-Z_]*' | sed 's/^/-u /') AWS_DEFAULT_REGION=$(or $(AWS_REGION),eu-west-1) \
+		$(VENV)/bin/chalice package --merge-template infra/template.json out
+	$(VENV)/bin/python layers/build.py --out out
+	$(VENV)/bin/cfn-lint --regions $(or $(AWS_REGION),eu-west-1) -- out/sam.json
 
 clean:
-	rm -rf $(VENV) $(TRAIN_VENV) .vitrina .chalice/deployments out
+	rm -rf $(VENV) $(TRAIN_VENV) .vitrina .chalice/deployments out .cache

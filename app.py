@@ -6,6 +6,8 @@ from typing import Any, Callable
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Chalice, CORSConfig, Response
 
 from functions.api import catalog as catalog_api
@@ -13,6 +15,7 @@ from functions.api import recommendations as recommendations_api
 from functions.api.params import (list_options, parse_days, parse_events, parse_flag, parse_json_object,
                                   reject_unknown, search_request)
 from functions.errors import VitrinaError
+from functions.ingest.batches import FeedSplitter, SqsFeedQueue, index_batch_message
 from functions.ingest.s3_events import handle_s3_event
 from functions.services import get_services
 
@@ -23,7 +26,6 @@ copy_config_to_registered_loggers(source_logger=logger, include={"functions"})
 # Storefronts call the API from their own origins: routes take `cors=CORS`. Any origin may read;
 # writes need an API key, not an origin (Chalice writes this into the API at package time).
 CORS = CORSConfig(allow_origin="*", allow_headers=["X-Api-Key"], max_age=600)
-_s3_client = None
 
 
 def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -107,14 +109,47 @@ def bought_together(item_id: str) -> dict[str, Any]:
     return recommendations_api.bought_together(get_services(), item_id, options)
 
 
+# --- Triggers: uploads and the feed batch queue (infra/template.json wires their events) --------
+# Deployment wiring only; the logic is in functions/ingest/ (s3_events.py, batches.py).
+_s3_client = None
+_sqs_client = None
+_batch_processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def _aws_clients() -> tuple[Any, Any]:
+    """The S3 and SQS clients, made once per container (tests install moto-backed ones)."""
+    global _s3_client, _sqs_client
+    import boto3
+
+    _s3_client = _s3_client or boto3.client("s3")
+    _sqs_client = _sqs_client or boto3.client("sqs")
+    return _s3_client, _sqs_client
+
+
 @app.lambda_function(name="index")
 def index_uploads(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """S3 ObjectCreated on the uploads bucket (declared in infra/, as `chalice package` needs)."""
-    global _s3_client
-    if _s3_client is None:
-        import boto3
+    """S3 ObjectCreated on the uploads bucket (declared in infra/, as `chalice package` needs).
 
-        _s3_client = boto3.client("s3")
-    reports = [report.as_dict() for report in handle_s3_event(event, get_services().indexer, _s3_client)]
+    A feed longer than VITRINA_FEED_BATCH_LINES is queued in batches for `index_batch`."""
+    services = get_services()
+    s3, sqs = _aws_clients()
+    settings = services.settings
+    splitter = (FeedSplitter(services.pool, SqsFeedQueue(sqs, settings.feed_queue_url), settings.feed_batch_lines)
+                if settings.feed_queue_url else None)
+    reports = [report.as_dict() for report in handle_s3_event(event, services.indexer, s3, splitter)]
     logger.info("indexed uploads", extra={"reports": reports})
     return {"reports": reports}
+
+
+@app.lambda_function(name="index_batch")
+def index_feed_batches(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS messages, each a batch of a large feed; failed ones are reported back one by one
+    (ReportBatchItemFailures), so SQS retries and dead-letters only those."""
+    indexer = get_services().indexer
+    s3, _ = _aws_clients()
+
+    def index_record(record: SQSRecord) -> dict[str, Any]:
+        return index_batch_message(indexer, s3, record.body).as_dict()
+
+    return process_partial_response(event=event, record_handler=index_record,
+                                    processor=_batch_processor, context=context)

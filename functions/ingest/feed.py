@@ -169,11 +169,15 @@ def _mentioned_id(obj: Any) -> str | None:
     return None
 
 
-def parse_feed(lines: Iterable[str]) -> ParsedFeed:
-    """Parse feed lines; blank lines are ignored, ``{"id": ..., "deleted": true}`` deletes."""
+def parse_feed(lines: Iterable[str], first_line_no: int = 1) -> ParsedFeed:
+    """Parse feed lines; blank lines are ignored, ``{"id": ..., "deleted": true}`` deletes.
+
+    ``first_line_no`` is the number of the first line given: a batch of a large feed (see
+    ingest/batches.py) reports rejections with their line numbers in the whole file.
+    """
     parsed = ParsedFeed(records=[], rejections=[], mentioned_ids=set(), deleted_ids=set())
     first_line_of: dict[str, int] = {}
-    for line_no, line in enumerate(lines, start=1):
+    for line_no, line in enumerate(lines, start=first_line_no):
         if not line.strip():
             continue
         try:

@@ -9,7 +9,7 @@ from psycopg_pool import ConnectionPool
 
 from functions.encoders.model_set import ModelSet
 from functions.ingest.encode import encode_changes
-from functions.ingest.feed import Rejection, parse_feed
+from functions.ingest.feed import ParsedFeed, Rejection, parse_feed
 from functions.ingest.fuse import fuse_changes
 from functions.ingest.plan import Candidate, image_key_for, plan_batch
 from functions.ingest.sources import Source
@@ -34,12 +34,15 @@ class IngestReport:
     unchanged: int = 0
     deleted: int = 0
     without_photo: int = 0
+    # A large feed is split into this many batches for the worker instead of being indexed here.
+    queued_batches: int = 0
     skipped: list[Rejection] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "source_key": self.source_key, "read": self.read, "indexed": self.indexed,
             "unchanged": self.unchanged, "deleted": self.deleted, "without_photo": self.without_photo,
+            "queued_batches": self.queued_batches,
             "skipped": len(self.skipped),
             "skipped_reasons": [
                 {"line": r.line_no, "id": r.product_id, "reason": r.reason} for r in self.skipped],
@@ -48,6 +51,11 @@ class IngestReport:
 
 def is_feed(key: str) -> bool:
     return key.lower().endswith(FEED_SUFFIX)
+
+
+def is_full_feed(key: str) -> bool:
+    """A full feed is a snapshot of the products it owns; a delta feed only upserts and deletes."""
+    return is_feed(key) and not key.lower().endswith(DELTA_SUFFIX)
 
 
 def is_photo(key: str) -> bool:
@@ -89,6 +97,19 @@ class Indexer:
         """Index a feed file. A full feed (``*.jsonl``) deletes the products it wrote before and no
         longer lists; a delta feed (``*.delta.jsonl``) only upserts and deletes what it marks."""
         parsed = parse_feed(source.iter_lines(feed_key))
+        report = self.index_parsed(source, feed_key, parsed, progress)
+        if is_full_feed(feed_key):
+            with self.pool.connection() as conn:
+                report.deleted += catalog.mark_deleted(
+                    conn, catalog.ids_missing_from_feed(conn, feed_key, parsed.mentioned_ids))
+        log.info("indexed feed %s: %s", feed_key, report.as_dict())
+        return report
+
+    def index_parsed(self, source: Source, feed_key: str, parsed: ParsedFeed,
+                     progress: Progress | None = None) -> IngestReport:
+        """Upsert the records of a parsed feed — a whole file or a batch of its lines — and delete
+        the products it marks deleted. Deleting what a full feed no longer lists needs the whole
+        file, so that is the caller's part (``index_feed``, or the last batch of an upload)."""
         report = IngestReport(source_key=feed_key, read=len(parsed.records) + len(parsed.rejections))
         report.skipped.extend(parsed.rejections)
         for rejection in parsed.rejections:
@@ -99,11 +120,7 @@ class Indexer:
             if progress:
                 progress(len(batch))
         with self.pool.connection() as conn:
-            doomed = set(parsed.deleted_ids)
-            if not feed_key.lower().endswith(DELTA_SUFFIX):
-                doomed.update(catalog.ids_missing_from_feed(conn, feed_key, parsed.mentioned_ids))
-            report.deleted = catalog.mark_deleted(conn, doomed)
-        log.info("indexed feed %s: %s", feed_key, report.as_dict())
+            report.deleted = catalog.mark_deleted(conn, parsed.deleted_ids)
         return report
 
     def index_photo(self, source: Source, photo_key: str) -> IngestReport:

@@ -153,3 +153,13 @@ def test_a_rare_category_filter_still_fills_k(client, shop) -> None:
     anchor = next(p["id"] for p in shop if p["category"] != rare)
     status, body = get(client, f"/items/{anchor}/similar?k={available}&category={rare}")
     assert status == 200 and len(body["items"]) == available
+
+
+def test_events_for_a_deleted_product_are_refused(services, client, shop, tmp_path) -> None:
+    gone = shop[7]["id"]
+    delta = tmp_path / "shop" / "gone.delta.jsonl"
+    delta.write_text(json.dumps({"id": gone, "deleted": True}) + "\n")
+    assert services.indexer.index_feed(FolderSource(tmp_path / "shop"), "gone.delta.jsonl").deleted == 1
+    response = post_events(client, {"user_id": "u", "item_id": gone, "type": "view"})
+    assert response.status_code == 400 and "unknown or deleted item" in json.loads(response.body)["message"]
+    assert get(client, f"/items/{gone}/bought-together")[0] == 404

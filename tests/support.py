@@ -61,3 +61,21 @@ def installed_services(database_url: str, models: ModelSet, tmp_path: Path) -> I
     finally:
         set_services(None)
         built.close()
+
+
+# A toy purchase log shared by the recommender and report tests: u1 and u2 bought shirt-a with
+# shoe-a weeks ago; shoe-b is last week's best seller; on the last day u1 buys shoe-b and u9 buys
+# shirt-a and shirt-c (an item with no earlier events: the one cold-start item).
+TOY_EVENTS = """user_id,item_id,event,timestamp,price
+u1,shirt-a,purchase,2023-12-20,1
+u1,shoe-a,purchase,2023-12-20,1
+u2,shirt-a,purchase,2023-12-21,1
+u2,shoe-a,purchase,2023-12-21,1
+u3,shoe-b,purchase,2024-01-05,1
+u3,shoe-b,purchase,2024-01-06,1
+u4,shoe-b,purchase,2024-01-07,1
+u5,hat-a,view,2024-01-08,1
+u1,shoe-b,purchase,2024-01-09,1
+u9,shirt-a,purchase,2024-01-09,1
+u9,shirt-c,purchase,2024-01-09,1
+"""

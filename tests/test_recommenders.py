@@ -13,6 +13,7 @@ from functions.recommenders.algorithms import (ContentRecommender, CooccurrenceR
                                                RepurchaseRecommender, VitrinaRecommender)
 from functions.recommenders.als import ALSRecommender
 from functions.recommenders.base import Catalog, Interaction, weighted_history
+from tests.support import TOY_EVENTS
 
 ITEMS = ["shirt-a", "shirt-b", "shirt-c", "shoe-a", "shoe-b", "hat-a"]
 DAY = timedelta(days=1)
@@ -27,22 +28,11 @@ def catalog() -> Catalog:
     return Catalog(ITEMS, [item.split("-")[0] for item in ITEMS], {"fused": vectors, "text": vectors})
 
 
-EVENTS = """user_id,item_id,event,timestamp,price
-u1,shirt-a,purchase,2023-12-20,1
-u1,shoe-a,purchase,2023-12-20,1
-u2,shirt-a,purchase,2023-12-21,1
-u2,shoe-a,purchase,2023-12-21,1
-u3,shoe-b,purchase,2024-01-05,1
-u3,shoe-b,purchase,2024-01-06,1
-u4,shoe-b,purchase,2024-01-07,1
-u5,hat-a,view,2024-01-08,1
-bad-row-without-fields
+# The toy log plus one row of each kind the loader must skip.
+EVENTS = TOY_EVENTS + """bad-row-without-fields
 u6,unknown-item,purchase,2024-01-08,1
 u7,shirt-b,teleport,2024-01-08,1
 u8,shirt-b,purchase,not-a-date,1
-u1,shoe-b,purchase,2024-01-09,1
-u9,shirt-a,purchase,2024-01-09,1
-u9,shirt-c,purchase,2024-01-09,1
 """
 
 

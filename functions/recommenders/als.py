@@ -32,9 +32,9 @@ class ALSRecommender:
         weights = np.array([EVENT_WEIGHTS.get(t, 1.0) for t in events.types[known]], dtype=np.float32)
         self._sparse = sparse
         user_items = sparse.csr_matrix((weights, (rows, columns)), shape=(len(users), len(self.ids)))
-        self.model = AlternatingLeastSquares(**self.params)
         # implicit parallelises itself; a threaded BLAS underneath only fights it.
         with threadpool_limits(1, "blas"):
+            self.model = AlternatingLeastSquares(**self.params)
             self.model.fit(user_items, show_progress=False)
         return self
 

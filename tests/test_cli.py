@@ -1,0 +1,33 @@
+"""The `vitrina` command end to end: index a dataset folder, evaluate it, write the report."""
+from __future__ import annotations
+
+import csv
+
+from typer.testing import CliRunner
+
+from functions.cli import cli
+from tests.support import write_dataset
+
+
+def test_eval_prints_every_recommender_and_writes_the_report(server_url, fashion_products, tmp_path,
+                                                             monkeypatch) -> None:
+    monkeypatch.setattr("functions.services._services", None)  # the CLI installs its own; undone after
+    monkeypatch.setenv("DATABASE_URL", server_url)
+    monkeypatch.setenv("VITRINA_DATA_DIR", str(tmp_path / "data"))
+    products = fashion_products[:30]
+    folder = write_dataset(tmp_path / "toyshop", products)
+    with open(folder / "events.csv", "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["user_id", "item_id", "event", "timestamp", "price"])
+        for user in range(12):
+            for day, product in ((1, products[user]), (2, products[user + 1]), (3, products[user + 2])):
+                writer.writerow([f"u{user}", product["id"], "purchase", f"2024-01-0{day}", 1])
+        writer.writerow(["u99", "not-in-catalog", "purchase", "2024-01-02", 1])
+
+    result = CliRunner().invoke(cli, ["eval", str(folder), "--holdout-days", "1", "--k", "5",
+                                      "--report", str(tmp_path / "report.html")])
+    assert result.exit_code == 0, result.output
+    for name in ("popular", "co-occurrence", "text-only", "image-only", "fusion-v0", "vitrina", "implicit-als"):
+        assert name in result.output
+    assert "1 item not in catalog" in result.output and "wall time" in result.output
+    assert (tmp_path / "report.html").stat().st_size > 10_000

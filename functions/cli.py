@@ -24,6 +24,7 @@ DEMO_CATALOG = PROJECT_ROOT / "demo" / "catalog"
 
 cli = typer.Typer(help="Vitrina: multimodal recommendations for your own catalog.", no_args_is_help=True)
 console = Console()
+Database = Annotated[str | None, typer.Option(help="a separate database on the same server")]
 
 
 def _services(database: str | None = None) -> Services:
@@ -69,7 +70,7 @@ def _print_report(report: IngestReport) -> None:
 def index(
     folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="dataset folder")],
     feed: Annotated[str, typer.Option(help="feed file inside the folder")] = "catalog.jsonl",
-    database: Annotated[str | None, typer.Option(help="a separate database on the same server")] = None,
+    database: Database = None,
 ) -> None:
     """Index a dataset folder (catalog.jsonl + images/) into the store."""
     _index(_services(database), folder, feed)
@@ -166,8 +167,12 @@ def evaluate_command(
     console.print(f"wall time {time.perf_counter() - started:.0f} s")
 
 
-@cli.command()
-def models(location: Annotated[str, typer.Argument(help="models folder or s3:// prefix")] = "models") -> None:
+models_cli = typer.Typer(help="Model versions: verify, activate (roll out), roll back, list.", no_args_is_help=True)
+cli.add_typer(models_cli, name="models")
+
+
+@models_cli.command("verify")
+def models_verify(location: Annotated[str, typer.Argument(help="models folder or s3:// prefix")] = "models") -> None:
     """Verify a models folder against its manifest and describe it (build it with `make models`)."""
     settings = Settings.from_env()
     folder, manifest = fetch_models(location, settings.models_cache)
@@ -177,6 +182,61 @@ def models(location: Annotated[str, typer.Argument(help="models folder or s3:// 
         spec = manifest[part]
         table.add_row(part, spec["version"], spec["file"], str(spec["dim"]))
     console.print(table)
+
+
+@models_cli.command("activate")
+def models_activate(
+    location: Annotated[str, typer.Argument(help="folder or s3:// prefix of the new version")],
+    keep: Annotated[int, typer.Option(min=1, help="versions whose vectors are kept, for rollback")] = 3,
+    database: Database = None,
+) -> None:
+    """Roll a version out: re-fuse the stored vectors, build its index, switch in one transaction."""
+    from functions.rollout import activate
+
+    services = _services(database)
+    with Progress(TextColumn("re-fusing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("refuse", total=None)
+        report = activate(services.pool, location, services.settings.models_cache, keep=keep,
+                          progress=lambda n: progress.advance(task, n))
+    console.print(f"[green]active[/] {report.version}: {report.products} products in {report.seconds:.1f} s"
+                  + (f"; vectors dropped for {', '.join(report.purged)}" if report.purged else ""))
+
+
+@models_cli.command("rollback")
+def models_rollback(database: Database = None) -> None:
+    """Return to the previously active version."""
+    from functions.rollout import rollback
+
+    console.print(f"[green]active[/] {rollback(_services(database).pool)}")
+
+
+@models_cli.command("list")
+def models_list(database: Database = None) -> None:
+    """Every known version with its status and location."""
+    with _services(database).pool.connection() as conn:
+        rows = conn.execute("SELECT version, status, dim, activated_at, location FROM models"
+                            " ORDER BY created_at").fetchall()
+    table = Table("version", "status", "dim", "activated", "location")
+    for version, status, dim, activated, location in rows:
+        table.add_row(version, status, str(dim), activated.isoformat(timespec="seconds") if activated else "",
+                      location or "")
+    console.print(table)
+
+
+@cli.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="folder to write catalog.npz, events.csv, manifest.json")],
+    events: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
+                                                help="take events from this CSV instead of the store")] = None,
+    database: Database = None,
+) -> None:
+    """Export what the training job learns from: base vectors, categories, events, the manifest."""
+    from functions.export import export_training_data
+
+    services = _services(database)
+    counts = export_training_data(services, out, events)
+    console.print(f"exported {counts['items']} items and {counts['events']} events to {out}")
 
 
 def main() -> None:

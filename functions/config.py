@@ -19,6 +19,8 @@ class Settings:
     threads: int | None
     # A database of its own on the same server (e.g. a dataset under evaluation); None: the URL's.
     database_name: str | None = None
+    # How often a process asks the database which model version is active (after a roll-out).
+    model_check_seconds: float = 10.0
     # In AWS, a feed longer than feed_batch_lines is split into batches sent to this SQS queue.
     feed_queue_url: str | None = None
     feed_batch_lines: int = 500
@@ -34,6 +36,7 @@ class Settings:
             threads=int(threads) if threads else None,
             feed_queue_url=os.environ.get("VITRINA_FEED_QUEUE_URL") or None,
             feed_batch_lines=_positive_int("VITRINA_FEED_BATCH_LINES", 500),
+            model_check_seconds=float(os.environ.get("VITRINA_MODEL_CHECK_SECONDS", "10")),
         )
 
 

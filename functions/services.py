@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from psycopg_pool import ConnectionPool
 
@@ -15,7 +17,7 @@ from functions.config import Settings
 from functions.encoders.model_set import ModelSet, load_model_set
 from functions.ingest.pipeline import Indexer
 from functions.store.database import ensure_database, open_pool, resolve_database_url
-from functions.store.models import activate_model, active_model, register_model
+from functions.store.models import activate_model, active_model, model_location, register_model
 from functions.store.vectors import VectorSpace
 
 log = logging.getLogger(__name__)
@@ -28,9 +30,38 @@ class Services:
     models: ModelSet
     space: VectorSpace
     indexer: Indexer
+    # Model sets loaded by this process, by version: a rollback switches back without reloading.
+    loaded: dict[str, ModelSet] = field(default_factory=dict)
+    checked_at: float = 0.0
 
     def close(self) -> None:
         self.pool.close()
+
+    def use(self, models: ModelSet) -> None:
+        """Serve ``models``: queries embed with it and search its version's vectors."""
+        self.loaded[models.version] = models
+        self.models = models
+        self.space = VectorSpace(models.version, models.fusion.dim)
+        self.indexer = Indexer(self.pool, models)
+
+    def follow_active(self) -> None:
+        """Serve the database's active version, loading it if another process activated it.
+
+        Requests in flight keep the objects they hold; the old version's vectors stay until
+        purged, so they finish on it."""
+        with self.pool.connection() as conn:
+            active = active_model(conn)
+            location = model_location(conn, active[0]) if active else None
+        self.checked_at = time.monotonic()
+        if active is None or active[0] == self.models.version:
+            return
+        if active[0] in self.loaded:
+            self.use(self.loaded[active[0]])
+        elif location is None:
+            log.warning("active model %s has no recorded location; serving %s", active[0], self.models.version)
+        else:
+            log.info("switching to model %s from %s", active[0], location)
+            self.use(load_model_set(location, self.settings.models_cache, self.settings.threads))
 
 
 def build_services(settings: Settings, models: ModelSet | None = None) -> Services:
@@ -41,17 +72,18 @@ def build_services(settings: Settings, models: ModelSet | None = None) -> Servic
     pool = open_pool(url)
     if models is None:
         models = load_model_set(settings.models_location, settings.models_cache, settings.threads)
+    location = settings.models_location
+    if not location.startswith("s3://"):
+        location = str(Path(location).resolve())
     with pool.connection() as conn:
-        register_model(conn, models.version, models.fusion.dim, models.manifest)
-        active = active_model(conn)
-        if active is None:
+        register_model(conn, models.version, models.fusion.dim, models.manifest, location)
+        if active_model(conn) is None:
             activate_model(conn, models.version)
-        elif active[0] != models.version:
-            log.warning("serving model %s from %s; the database's active model is %s",
-                        models.version, settings.models_location, active[0])
-    return Services(settings=settings, pool=pool, models=models,
-                    space=VectorSpace(models.version, models.fusion.dim),
-                    indexer=Indexer(pool, models))
+    services = Services(settings=settings, pool=pool, models=models,
+                        space=VectorSpace(models.version, models.fusion.dim), indexer=Indexer(pool, models))
+    services.use(models)
+    services.follow_active()
+    return services
 
 
 _lock = threading.Lock()
@@ -64,6 +96,8 @@ def get_services() -> Services:
     with _lock:
         if _services is None:
             _services = build_services(Settings.from_env())
+        elif time.monotonic() - _services.checked_at >= _services.settings.model_check_seconds:
+            _services.follow_active()
         return _services
 
 

@@ -212,3 +212,14 @@ def get_products(conn: psycopg.Connection, product_ids: Sequence[str]) -> dict[s
             f"SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY(%s) AND NOT deleted", (list(product_ids),)
         ).fetchall()
     return {row["id"]: row for row in rows}
+
+
+def write_fused(conn: psycopg.Connection, rows: Iterable[tuple[str, np.ndarray]], model_version: str) -> None:
+    """Fused vectors of one version for many products, in one transaction."""
+    with conn.transaction(), conn.cursor() as cursor:
+        cursor.executemany(
+            """
+            INSERT INTO fused_vectors (product_id, model_version, embedding) VALUES (%s, %s, %s)
+            ON CONFLICT (product_id, model_version) DO UPDATE SET embedding = EXCLUDED.embedding
+            """,
+            [(product_id, model_version, vector) for product_id, vector in rows])

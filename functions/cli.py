@@ -239,6 +239,53 @@ def export(
     console.print(f"exported {counts['items']} items and {counts['events']} events to {out}")
 
 
+@cli.command()
+def train(
+    local: Annotated[bool, typer.Option("--local/--cloud", help="this machine, or SageMaker on a spot GPU")] = True,
+    export_dir: Annotated[Path, typer.Option("--export", help="where `vitrina export` writes (local)")] = Path("out/export"),
+    events: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="events CSV instead of the store")] = None,
+    artifacts: Annotated[Path, typer.Option(help="where the new version is published (local)")] = Path("artifacts"),
+    epochs: Annotated[int | None, typer.Option(min=1)] = None,
+    force: Annotated[bool, typer.Option(help="publish even if the evaluation gate says no")] = False,
+    role_arn: Annotated[str | None, typer.Option(help="SageMaker execution role (cloud)")] = None,
+    image_uri: Annotated[str | None, typer.Option(help="training image in ECR (cloud)")] = None,
+    s3_prefix: Annotated[str | None, typer.Option(help="s3://bucket/prefix holding export/, models/current/ (cloud)")] = None,
+    instance_type: Annotated[str, typer.Option(help="SageMaker instance type (cloud)")] = "ml.g4dn.xlarge",
+    database: Database = None,
+) -> None:
+    """Retrain the fusion model on the shop's own interactions; the job publishes only if it wins."""
+    import subprocess
+
+    from functions.training import CloudTraining, local_command, start_cloud_training
+
+    if not local:
+        if not (role_arn and image_uri and s3_prefix):
+            raise typer.BadParameter("--cloud needs --role-arn, --image-uri and --s3-prefix")
+        import boto3
+
+        prefix = s3_prefix.rstrip("/")
+        config = CloudTraining(role_arn=role_arn, image_uri=image_uri, export_s3=f"{prefix}/export/",
+                               base_models_s3=f"{prefix}/models/current/", output_s3=f"{prefix}/training-output/",
+                               checkpoints_s3=f"{prefix}/checkpoints/", instance_type=instance_type,
+                               epochs=epochs or 5)
+        console.print(f"started {start_cloud_training(boto3.client('sagemaker'), config)}")
+        return
+    from functions.export import export_training_data
+    from functions.store.models import model_location
+
+    services = _services(database)
+    counts = export_training_data(services, export_dir, events)
+    console.print(f"exported {counts['items']} items and {counts['events']} events to {export_dir}")
+    with services.pool.connection() as conn:
+        base = model_location(conn, services.models.version) or services.settings.models_location
+    command = local_command(PROJECT_ROOT / ".venv-train" / "bin" / "python", export_dir.resolve(), Path(base),
+                            artifacts.resolve(), epochs=epochs, force=force)
+    code = subprocess.run(command, cwd=PROJECT_ROOT).returncode
+    if code != 0:
+        console.print(f"[red]training ended with exit code {code}[/] (3: the evaluation gate kept the active model)")
+        raise typer.Exit(code)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     cli()

@@ -1,0 +1,80 @@
+"""Starting the training job: on this machine (the training environment) or as a SageMaker
+training job on a spot GPU. The same entry point runs in both (``training_job.fusion.train``).
+
+Only the request is built here (boto3); nothing imports torch or ``training_job``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TRAIN_MODULE = "training_job.fusion.train"
+# SageMaker's container conventions: channels under /opt/ml/input/data, checkpoints synced to S3.
+CONTAINER_EXPORT = "/opt/ml/input/data/export"
+CONTAINER_BASE_MODELS = "/opt/ml/input/data/models"
+CONTAINER_CHECKPOINTS = "/opt/ml/checkpoints"
+
+
+def local_command(python: Path, export: Path, base_models: Path, artifacts: Path, *, epochs: int | None = None,
+                  force: bool = False) -> list[str]:
+    """The command line that trains on this machine with the training environment's Python."""
+    command = [str(python), "-m", TRAIN_MODULE, "--export", str(export), "--base-models", str(base_models),
+               "--artifacts", str(artifacts)]
+    if epochs is not None:
+        command += ["--epochs", str(epochs)]
+    return command + (["--force"] if force else [])
+
+
+@dataclass(frozen=True)
+class CloudTraining:
+    """What a shop chooses for training in its account (the stack outputs most of it)."""
+
+    role_arn: str
+    image_uri: str
+    export_s3: str       # s3:// prefix written by `vitrina export`
+    base_models_s3: str  # s3:// prefix of the active models (the encoders)
+    output_s3: str       # s3:// prefix for SageMaker's output
+    checkpoints_s3: str  # s3:// prefix SageMaker syncs /opt/ml/checkpoints to: a spot restart resumes
+    instance_type: str = "ml.g4dn.xlarge"
+    max_run_seconds: int = 3 * 3600
+    # Spot capacity may take a while; the job gives up after this (must be ≥ max_run_seconds).
+    max_wait_seconds: int = 6 * 3600
+    epochs: int = 5
+
+
+def training_job_request(config: CloudTraining, job_name: str | None = None) -> dict[str, Any]:
+    """The CreateTrainingJob request: managed spot training with checkpoints and a max wait."""
+    if config.max_wait_seconds < config.max_run_seconds:
+        raise ValueError("max_wait_seconds must be at least max_run_seconds")
+    name = job_name or f"vitrina-fusion-{time.strftime('%Y%m%d-%H%M%S')}"
+
+    def channel(name: str, uri: str) -> dict[str, Any]:
+        return {"ChannelName": name, "InputMode": "File", "DataSource": {"S3DataSource": {
+            "S3DataType": "S3Prefix", "S3Uri": uri, "S3DataDistributionType": "FullyReplicated"}}}
+
+    return {
+        "TrainingJobName": name,
+        "RoleArn": config.role_arn,
+        "AlgorithmSpecification": {
+            "TrainingImage": config.image_uri,
+            "TrainingInputMode": "File",
+            "ContainerEntrypoint": ["python", "-m", TRAIN_MODULE],
+            "ContainerArguments": ["--export", CONTAINER_EXPORT, "--base-models", CONTAINER_BASE_MODELS,
+                                   "--artifacts", "/opt/ml/model", "--checkpoints", CONTAINER_CHECKPOINTS,
+                                   "--epochs", str(config.epochs)],
+        },
+        "InputDataConfig": [channel("export", config.export_s3), channel("models", config.base_models_s3)],
+        "OutputDataConfig": {"S3OutputPath": config.output_s3},
+        "ResourceConfig": {"InstanceType": config.instance_type, "InstanceCount": 1, "VolumeSizeInGB": 30},
+        "StoppingCondition": {"MaxRuntimeInSeconds": config.max_run_seconds,
+                              "MaxWaitTimeInSeconds": config.max_wait_seconds},
+        "EnableManagedSpotTraining": True,
+        "CheckpointConfig": {"S3Uri": config.checkpoints_s3, "LocalPath": CONTAINER_CHECKPOINTS},
+    }
+
+
+def start_cloud_training(sagemaker_client: Any, config: CloudTraining, job_name: str | None = None) -> str:
+    """Submit the job; returns its ARN."""
+    return sagemaker_client.create_training_job(**training_job_request(config, job_name))["TrainingJobArn"]

@@ -1,0 +1,47 @@
+"""`vitrina train --cloud`'s request, accepted by (moto's) SageMaker; the local command line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.training import CloudTraining, local_command, start_cloud_training, training_job_request
+
+CONFIG = CloudTraining(
+    role_arn="arn:aws:iam::123456789012:role/vitrina-sagemaker",
+    image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/vitrina-training:latest",
+    export_s3="s3://artifacts/export/", base_models_s3="s3://artifacts/models/current/",
+    output_s3="s3://artifacts/training-output/", checkpoints_s3="s3://artifacts/checkpoints/")
+
+
+def test_the_request_asks_for_managed_spot_with_checkpoints_and_a_max_wait() -> None:
+    request = training_job_request(CONFIG, "job-1")
+    assert request["EnableManagedSpotTraining"] is True
+    assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 10800, "MaxWaitTimeInSeconds": 21600}
+    assert request["CheckpointConfig"] == {"S3Uri": "s3://artifacts/checkpoints/", "LocalPath": "/opt/ml/checkpoints"}
+    assert request["ResourceConfig"]["InstanceType"] == "ml.g4dn.xlarge"
+    assert "--checkpoints" in request["AlgorithmSpecification"]["ContainerArguments"]
+    with pytest.raises(ValueError, match="max_wait_seconds"):
+        training_job_request(CloudTraining(**{**CONFIG.__dict__, "max_wait_seconds": 60}))
+
+
+def test_sagemaker_accepts_it(monkeypatch) -> None:
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("sagemaker")
+        arn = start_cloud_training(client, CloudTraining(**{**CONFIG.__dict__, "instance_type": "ml.g5.xlarge"}),
+                                   "vitrina-fusion-test")
+        assert arn.endswith("training-job/vitrina-fusion-test")
+        job = client.describe_training_job(TrainingJobName="vitrina-fusion-test")
+        assert job["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
+        assert job["AlgorithmSpecification"]["TrainingImage"] == CONFIG.image_uri
+
+
+def test_local_command_runs_the_same_entry_point() -> None:
+    command = local_command(Path("/v/python"), Path("e"), Path("m"), Path("a"), epochs=2, force=True)
+    assert command == ["/v/python", "-m", "training_job.fusion.train", "--export", "e", "--base-models", "m",
+                       "--artifacts", "a", "--epochs", "2", "--force"]

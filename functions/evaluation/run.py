@@ -16,11 +16,9 @@ METRIC_COLUMNS = ("MAP", "Recall", "NDCG", "HitRate", "Coverage", "Users")
 
 
 def all_recommenders(fusion_version: str) -> list[Recommender]:
-    fused = ContentRecommender("fused")
-    fused.name = fusion_version
     return [PopularRecommender(), RepurchaseRecommender(), CooccurrenceRecommender(),
-            ContentRecommender("text"), ContentRecommender("image"), fused, VitrinaRecommender(),
-            ALSRecommender()]
+            ContentRecommender("text"), ContentRecommender("image"), ContentRecommender("fused", fusion_version),
+            VitrinaRecommender(), ALSRecommender()]
 
 
 def catalog_from_store(services: Services) -> Catalog:

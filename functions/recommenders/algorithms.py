@@ -96,10 +96,10 @@ class CooccurrenceRecommender(SignalRecommender):
 class ContentRecommender(SignalRecommender):
     """Nearest items to a recency-weighted profile of the history, in one vector space."""
 
-    def __init__(self, space: str) -> None:
+    def __init__(self, space: str, name: str | None = None) -> None:
         super().__init__()
         self.space = space
-        self.name = f"{space}-only" if space in ("text", "image") else space
+        self.name = name or (f"{space}-only" if space in ("text", "image") else space)
 
     def recommend(self, history: Sequence[Interaction], k: int, exclude: Collection[str] = ()) -> list[Scored]:
         seeds = weighted_history(history)

@@ -38,11 +38,7 @@ def score_fusions(item_ids: np.ndarray, categories: np.ndarray, fused: dict[str,
                   train: EventLog, test: EventLog, k: int = 12) -> dict[str, dict[str, dict[str, float]]]:
     """name → {"overall": metrics, "cold_start": metrics} for each fused catalog matrix."""
     catalog = Catalog(list(item_ids), [c or None for c in categories], dict(fused))
-    recommenders = []
-    for name in fused:
-        recommender = ContentRecommender(name)
-        recommender.name = name
-        recommenders.append(recommender)
+    recommenders = [ContentRecommender(name, name) for name in fused]
     result = evaluate(catalog, train, test, recommenders, k=k)
     return {name: {"overall": result.overall[name], "cold_start": result.cold_start[name]} for name in fused}
 

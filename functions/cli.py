@@ -253,10 +253,12 @@ def train(
     instance_type: Annotated[str, typer.Option(help="SageMaker instance type (cloud)")] = "ml.g4dn.xlarge",
     database: Database = None,
 ) -> None:
-    """Retrain the fusion model on the shop's own interactions; the job publishes only if it wins."""
+    """Retrain the fusion model on the shop's own interactions; the job publishes only if it wins.
+
+    Both ways export the store first; --cloud uploads the export to S3 and starts a SageMaker job."""
     import subprocess
 
-    from functions.training import CloudTraining, local_command, start_cloud_training
+    from functions.training import CloudTraining, export_and_start, local_command
 
     if not local:
         if not (role_arn and image_uri and s3_prefix):
@@ -268,7 +270,9 @@ def train(
                                base_models_s3=f"{prefix}/models/current/", output_s3=f"{prefix}/training-output/",
                                checkpoints_s3=f"{prefix}/checkpoints/", instance_type=instance_type,
                                epochs=epochs or 5)
-        console.print(f"started {start_cloud_training(boto3.client('sagemaker'), config)}")
+        arn = export_and_start(_services(database), boto3.client("s3"), boto3.client("sagemaker"), config,
+                               export_dir)
+        console.print(f"exported to {config.export_s3}; started {arn}")
         return
     from functions.export import export_training_data
     from functions.store.models import model_location

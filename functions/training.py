@@ -8,7 +8,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    from functions.services import Services
 
 TRAIN_MODULE = "training_job.fusion.train"
 # SageMaker's container conventions: channels under /opt/ml/input/data, checkpoints synced to S3.
@@ -78,3 +82,27 @@ def training_job_request(config: CloudTraining, job_name: str | None = None) -> 
 def start_cloud_training(sagemaker_client: Any, config: CloudTraining, job_name: str | None = None) -> str:
     """Submit the job; returns its ARN."""
     return sagemaker_client.create_training_job(**training_job_request(config, job_name))["TrainingJobArn"]
+
+
+def upload_folder(s3_client: Any, folder: Path, s3_prefix: str) -> list[str]:
+    """Upload every file of ``folder`` under ``s3://bucket/prefix/``; returns the keys written."""
+    parsed = urlparse(s3_prefix)
+    bucket, prefix = parsed.netloc, parsed.path.strip("/")
+    keys = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        key = "/".join(filter(None, (prefix, path.relative_to(folder).as_posix())))
+        s3_client.upload_file(str(path), bucket, key)
+        keys.append(key)
+    return keys
+
+
+def export_and_start(services: "Services", s3_client: Any, sagemaker_client: Any, config: CloudTraining,
+                     workdir: Path, job_name: str | None = None) -> str:
+    """Export the store, upload the export where the job's ``export`` channel reads it, start the job.
+
+    What a scheduled retraining does; the job then publishes (or not, at its gate) by itself."""
+    from functions.export import export_training_data
+
+    export_training_data(services, workdir)
+    upload_folder(s3_client, workdir, config.export_s3)
+    return start_cloud_training(sagemaker_client, config, job_name)

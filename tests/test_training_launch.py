@@ -45,3 +45,21 @@ def test_local_command_runs_the_same_entry_point() -> None:
     command = local_command(Path("/v/python"), Path("e"), Path("m"), Path("a"), epochs=2, force=True)
     assert command == ["/v/python", "-m", "training_job.fusion.train", "--export", "e", "--base-models", "m",
                        "--artifacts", "a", "--epochs", "2", "--force"]
+
+
+def test_a_scheduled_retraining_exports_uploads_and_starts(services, fashion_products, tmp_path, monkeypatch) -> None:
+    from functions.ingest.sources import FolderSource
+    from functions.training import export_and_start
+    from tests.support import write_dataset
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+        monkeypatch.setenv(name, value)
+    services.indexer.index_feed(FolderSource(write_dataset(tmp_path / "shop", fashion_products[:5])), "catalog.jsonl")
+    with mock_aws():
+        s3, sagemaker = boto3.client("s3"), boto3.client("sagemaker")
+        s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        arn = export_and_start(services, s3, sagemaker, CONFIG, tmp_path / "export", "vitrina-scheduled")
+        keys = {item["Key"] for item in s3.list_objects_v2(Bucket="artifacts", Prefix="export/")["Contents"]}
+        assert keys == {"export/catalog.npz", "export/events.csv", "export/manifest.json"}
+        assert arn.endswith("training-job/vitrina-scheduled")

@@ -28,8 +28,6 @@ class Services:
     settings: Settings
     pool: ConnectionPool
     models: ModelSet
-    space: VectorSpace
-    indexer: Indexer
     # Model sets loaded by this process, by version: a rollback switches back without reloading.
     loaded: dict[str, ModelSet] = field(default_factory=dict)
     checked_at: float = 0.0
@@ -37,12 +35,19 @@ class Services:
     def close(self) -> None:
         self.pool.close()
 
+    @property
+    def space(self) -> VectorSpace:
+        """The served version's fused space: queries search its vectors and index."""
+        return VectorSpace(self.models.version, self.models.fusion.dim)
+
+    @property
+    def indexer(self) -> Indexer:
+        return Indexer(self.pool, self.models)
+
     def use(self, models: ModelSet) -> None:
         """Serve ``models``: queries embed with it and search its version's vectors."""
         self.loaded[models.version] = models
         self.models = models
-        self.space = VectorSpace(models.version, models.fusion.dim)
-        self.indexer = Indexer(self.pool, models)
 
     def follow_active(self) -> None:
         """Serve the database's active version, loading it if another process activated it.
@@ -79,9 +84,7 @@ def build_services(settings: Settings, models: ModelSet | None = None) -> Servic
         register_model(conn, models.version, models.fusion.dim, models.manifest, location)
         if active_model(conn) is None:
             activate_model(conn, models.version)
-    services = Services(settings=settings, pool=pool, models=models,
-                        space=VectorSpace(models.version, models.fusion.dim), indexer=Indexer(pool, models))
-    services.use(models)
+    services = Services(settings=settings, pool=pool, models=models, loaded={models.version: models})
     services.follow_active()
     return services
 

@@ -1,6 +1,7 @@
 """Item signals fitted in memory from a catalog and an event log (evaluation, offline use)."""
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Collection, Mapping, Sequence
 
 import numpy as np
@@ -49,10 +50,16 @@ class MemorySignals:
         user_items = sparse.csr_matrix((np.ones(len(items)), (user_rows, items)), shape=(len(users), n))
         user_items.data[:] = 1.0
         self.user_items = user_items
-        self.co_counts = (user_items.T @ user_items).tocsr()
-        self.co_counts.setdiag(0)
-        self.co_counts.eliminate_zeros()
         self.vectors = {space: self._normalised(matrix) for space, matrix in catalog.vectors.items()}
+
+    @cached_property
+    def co_counts(self) -> sparse.csr_matrix:
+        """Items × items: customers who took both. Built on first use — only co-occurrence needs
+        it, and the item × item product is the costliest part of fitting."""
+        counts = (self.user_items.T @ self.user_items).tocsr()
+        counts.setdiag(0)
+        counts.eliminate_zeros()
+        return counts
 
     @staticmethod
     def _normalised(matrix: np.ndarray) -> np.ndarray:

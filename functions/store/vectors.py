@@ -24,20 +24,16 @@ class VectorSpace:
     dim: int
 
 
-def fused_vector(conn: psycopg.Connection, space: VectorSpace, product_id: str) -> np.ndarray | None:
-    row = conn.execute(
-        "SELECT embedding FROM fused_vectors WHERE product_id = %s AND model_version = %s",
-        (product_id, space.version),
-    ).fetchone()
-    return None if row is None else np.asarray(row[0].to_numpy(), dtype=np.float32)
-
-
 def fused_vectors(conn: psycopg.Connection, space: VectorSpace, product_ids: Sequence[str]) -> dict[str, np.ndarray]:
     rows = conn.execute(
         "SELECT product_id, embedding FROM fused_vectors WHERE product_id = ANY(%s) AND model_version = %s",
         (list(product_ids), space.version),
     ).fetchall()
     return {product_id: np.asarray(vector.to_numpy(), dtype=np.float32) for product_id, vector in rows}
+
+
+def fused_vector(conn: psycopg.Connection, space: VectorSpace, product_id: str) -> np.ndarray | None:
+    return fused_vectors(conn, space, [product_id]).get(product_id)
 
 
 def nearest(conn: psycopg.Connection, space: VectorSpace, query: np.ndarray, k: int,

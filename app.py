@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any, Callable
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Chalice, CORSConfig, Response
 
+from functions import rollout, training
 from functions.api import catalog as catalog_api
 from functions.api import recommendations as recommendations_api
 from functions.api.params import (list_options, parse_days, parse_events, parse_flag, parse_json_object,
@@ -109,11 +112,15 @@ def bought_together(item_id: str) -> dict[str, Any]:
     return recommendations_api.bought_together(get_services(), item_id, options)
 
 
-# --- Triggers: uploads and the feed batch queue (infra/template.json wires their events) --------
-# Deployment wiring only; the logic is in functions/ingest/ (s3_events.py, batches.py).
+# --- Triggers: uploads, the feed batch queue, published models, the retraining schedule ---------
+# (infra/template.json wires their events.) Deployment wiring only; the logic is in functions/:
+# ingest/s3_events.py, ingest/batches.py, rollout.py, training.py.
 _s3_client = None
 _sqs_client = None
+_sagemaker_client = None
 _batch_processor = BatchProcessor(event_type=EventType.SQS)
+# Where the scheduled retraining writes its export before uploading it (Lambda's /tmp).
+EXPORT_WORKDIR = "/tmp/vitrina-export"
 
 
 def _aws_clients() -> tuple[Any, Any]:
@@ -124,6 +131,14 @@ def _aws_clients() -> tuple[Any, Any]:
     _s3_client = _s3_client or boto3.client("s3")
     _sqs_client = _sqs_client or boto3.client("sqs")
     return _s3_client, _sqs_client
+
+
+def _sagemaker() -> Any:
+    global _sagemaker_client
+    import boto3
+
+    _sagemaker_client = _sagemaker_client or boto3.client("sagemaker")
+    return _sagemaker_client
 
 
 @app.lambda_function(name="index")
@@ -153,3 +168,30 @@ def index_feed_batches(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     return process_partial_response(event=event, record_handler=index_record,
                                     processor=_batch_processor, context=context)
+
+
+@app.lambda_function(name="activate_models")
+def activate_published_models(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """EventBridge "Object Created" for ``models/<version>/manifest.json`` in the artifacts bucket:
+    roll that version out (re-fuse, index, switch). A failure is retried, then dead-lettered."""
+    notice = S3EventBridgeNotificationEvent(event)
+    location = rollout.announced_location(notice.detail.bucket.name, notice.detail.object.key)
+    services = get_services()
+    report = rollout.activate(services.pool, location, services.settings.models_cache,
+                              keep=services.settings.keep_model_versions)
+    services.follow_active()
+    result = {"location": location, "version": report.version, "products": report.products,
+              "seconds": round(report.seconds, 1), "purged": report.purged}
+    logger.info("activated models", extra=result)
+    return result
+
+
+@app.lambda_function(name="start_training")
+def start_training(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The retraining schedule (EventBridge): export the store to the artifacts bucket and start
+    the SageMaker job, which publishes a new version only if it beats the active one."""
+    config = training.CloudTraining.from_env()
+    s3, _ = _aws_clients()
+    arn = training.export_and_start(get_services(), s3, _sagemaker(), config, Path(EXPORT_WORKDIR))
+    logger.info("started training", extra={"training_job_arn": arn, "export": config.export_s3})
+    return {"training_job_arn": arn}

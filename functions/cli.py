@@ -18,6 +18,7 @@ from functions.encoders.artifacts import fetch_models
 from functions.ingest.pipeline import IngestReport
 from functions.ingest.sources import FolderSource
 from functions.services import Services, build_services, set_services
+from functions.training import DEFAULT_EPOCHS, DEFAULT_INSTANCE_TYPE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CATALOG = PROJECT_ROOT / "demo" / "catalog"
@@ -249,8 +250,8 @@ def train(
     force: Annotated[bool, typer.Option(help="publish even if the evaluation gate says no")] = False,
     role_arn: Annotated[str | None, typer.Option(help="SageMaker execution role (cloud)")] = None,
     image_uri: Annotated[str | None, typer.Option(help="training image in ECR (cloud)")] = None,
-    s3_prefix: Annotated[str | None, typer.Option(help="s3://bucket/prefix holding export/, models/current/ (cloud)")] = None,
-    instance_type: Annotated[str, typer.Option(help="SageMaker instance type (cloud)")] = "ml.g4dn.xlarge",
+    bucket: Annotated[str | None, typer.Option(help="the stack's artifacts bucket, s3://NAME (cloud)")] = None,
+    instance_type: Annotated[str, typer.Option(help="SageMaker instance type (cloud)")] = DEFAULT_INSTANCE_TYPE,
     database: Database = None,
 ) -> None:
     """Retrain the fusion model on the shop's own interactions; the job publishes only if it wins.
@@ -261,15 +262,12 @@ def train(
     from functions.training import CloudTraining, export_and_start, local_command
 
     if not local:
-        if not (role_arn and image_uri and s3_prefix):
-            raise typer.BadParameter("--cloud needs --role-arn, --image-uri and --s3-prefix")
+        if not (role_arn and image_uri and bucket and bucket.startswith("s3://")):
+            raise typer.BadParameter("--cloud needs --role-arn, --image-uri and --bucket s3://NAME")
         import boto3
 
-        prefix = s3_prefix.rstrip("/")
-        config = CloudTraining(role_arn=role_arn, image_uri=image_uri, export_s3=f"{prefix}/export/",
-                               base_models_s3=f"{prefix}/models/current/", output_s3=f"{prefix}/training-output/",
-                               checkpoints_s3=f"{prefix}/checkpoints/", instance_type=instance_type,
-                               epochs=epochs or 5)
+        config = CloudTraining.in_bucket(bucket, role_arn, image_uri, instance_type=instance_type,
+                                         epochs=epochs or DEFAULT_EPOCHS)
         arn = export_and_start(_services(database), boto3.client("s3"), boto3.client("sagemaker"), config,
                                export_dir)
         console.print(f"exported to {config.export_s3}; started {arn}")

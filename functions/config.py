@@ -24,6 +24,8 @@ class Settings:
     # In AWS, a feed longer than feed_batch_lines is split into batches sent to this SQS queue.
     feed_queue_url: str | None = None
     feed_batch_lines: int = 500
+    # A roll-out keeps the vectors of this many versions (the active one included), for rollback.
+    keep_model_versions: int = 3
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -37,6 +39,7 @@ class Settings:
             feed_queue_url=os.environ.get("VITRINA_FEED_QUEUE_URL") or None,
             feed_batch_lines=_positive_int("VITRINA_FEED_BATCH_LINES", 500),
             model_check_seconds=float(os.environ.get("VITRINA_MODEL_CHECK_SECONDS", "10")),
+            keep_model_versions=_positive_int("VITRINA_KEEP_MODEL_VERSIONS", 3),
         )
 
 

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 from psycopg_pool import ConnectionPool
 
+from functions.encoders.artifacts import MANIFEST
 from functions.encoders.model_set import ModelSet, load_model_set
 from functions.store import catalog
 from functions.store import models as model_versions
@@ -80,6 +81,12 @@ def activate(pool: ConnectionPool, location: str, cache_dir: Path, *, keep: int 
     with pool.connection() as conn:
         model_versions.register_model(conn, models.version, models.fusion.dim, models.manifest,
                                       location, build_index=False)
+        active = model_versions.active_model(conn)
+    if active is not None and active[0] == models.version:
+        # Announced again (S3 events arrive at least once) or already served: nothing to switch;
+        # only products that lack its vectors are fused.
+        count = refuse_catalog(pool, models, only_missing=True, progress=progress)
+        return RolloutReport(models.version, count, time.perf_counter() - started)
     count = refuse_catalog(pool, models, progress=progress)
     with pool.connection() as conn:
         model_versions.create_index(conn, models.version, models.fusion.dim)
@@ -90,6 +97,17 @@ def activate(pool: ConnectionPool, location: str, cache_dir: Path, *, keep: int 
         purged = model_versions.purge_old_versions(conn, keep)
     log.info("activated model %s (%s products)", models.version, count)
     return RolloutReport(models.version, count, time.perf_counter() - started, purged)
+
+
+def announced_location(bucket: str, key: str) -> str:
+    """The model set whose ``manifest.json`` was written at ``s3://bucket/key``: its folder.
+
+    Publishers write the manifest last (``functions.training.upload_folder``), so its arrival
+    announces a complete set."""
+    folder, _, name = key.rpartition("/")
+    if name != MANIFEST or not folder or not bucket:
+        raise RolloutError(f"s3://{bucket}/{key} is not a model set's {MANIFEST}")
+    return f"s3://{bucket}/{folder}"
 
 
 def rollback(pool: ConnectionPool) -> str:

@@ -66,3 +66,11 @@ def test_models_from_s3_are_cached_and_verified(tmp_path: Path, monkeypatch) -> 
         (folder / fusion).unlink()
         with pytest.raises(ModelIntegrityError, match="sha256"):
             fetch_models("s3://artifacts/models/current", tmp_path / "cache")
+
+        # A later version with the same encoders (what training publishes) links them, once in /tmp.
+        for name in served_files(manifest):
+            s3.upload_file(str(MODELS_DIR / name), "artifacts", f"models/v2/{name}")
+        s3.put_object(Bucket="artifacts", Key=f"models/v2/{MANIFEST}", Body=json.dumps({**manifest, "version": "v2"}))
+        second, _ = fetch_models("s3://artifacts/models/v2", tmp_path / "cache")
+        text = manifest["text_encoder"]["file"]
+        assert second != folder and (second / text).stat().st_ino == (folder / text).stat().st_ino

@@ -16,7 +16,8 @@ import pytest
 
 from tests.packaging import REGION, chalice_package
 
-FUNCTIONS = {"APIHandler": "app.app", "Index": "app.index_uploads", "IndexBatch": "app.index_feed_batches"}
+FUNCTIONS = {"APIHandler": "app.app", "Index": "app.index_uploads", "IndexBatch": "app.index_feed_batches",
+             "ActivateModels": "app.activate_published_models", "StartTraining": "app.start_training"}
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +127,7 @@ def test_every_function_runs_in_the_vpc_with_the_layer(deployed: dict) -> None:
     assert not _of_type(deployed, "AWS::EC2::NatGateway") and not _of_type(deployed, "AWS::EC2::InternetGateway")
     endpoints = {json.dumps(e["Properties"]["ServiceName"]): e["Properties"]["VpcEndpointType"]
                  for e in _of_type(deployed, "AWS::EC2::VPCEndpoint").values()}
-    assert sorted(endpoints.values()) == ["Gateway", "Interface", "Interface"]
+    assert sorted(endpoints.values()) == ["Gateway", "Interface", "Interface", "Interface"]
     (database,) = _of_type(deployed, "AWS::RDS::DBInstance").values()
     assert database["Properties"]["PubliclyAccessible"] is False
     assert database["Properties"]["Engine"] == "postgres"
@@ -159,3 +160,32 @@ def test_usage_plan_and_api_key_guard_the_rest_api_stage(deployed: dict) -> None
     assert deployed["Resources"]["RestAPIapiStage"]["Type"] == "AWS::ApiGateway::Stage"
     (key,) = _of_type(deployed, "AWS::ApiGateway::UsagePlanKey").values()
     assert key["Properties"]["KeyId"] == {"Ref": "BackOfficeApiKey"}
+
+
+def test_a_published_manifest_rolls_the_version_out_one_at_a_time(deployed: dict) -> None:
+    bucket = deployed["Resources"]["ArtifactsBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    (rule,) = [r for r in _of_type(deployed, "AWS::Events::Rule").values() if "EventPattern" in r["Properties"]]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail"] == {"bucket": {"name": [{"Ref": "ArtifactsBucket"}]},
+                                 "object": {"key": [{"wildcard": "models/*/manifest.json"}]}}
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ActivateModels", "Arn"]}
+    activate = deployed["Resources"]["ActivateModels"]["Properties"]
+    assert activate["ReservedConcurrentExecutions"] == 1
+    assert activate["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["FeedDeadLetterQueue", "Arn"]}}
+
+
+def test_the_schedule_starts_training_with_the_stacks_role_image_and_bucket(deployed: dict) -> None:
+    (rule,) = [r for r in _of_type(deployed, "AWS::Events::Rule").values() if "ScheduleExpression" in r["Properties"]]
+    assert rule["Properties"]["ScheduleExpression"] == {"Ref": "TrainingSchedule"}
+    assert rule["Properties"]["State"] == {"Ref": "TrainingScheduleState"}
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["StartTraining", "Arn"]}
+    variables = deployed["Resources"]["StartTraining"]["Properties"]["Environment"]["Variables"]
+    assert variables["VITRINA_TRAINING_ROLE_ARN"] == {"Fn::GetAtt": ["TrainingRole", "Arn"]}
+    assert variables["VITRINA_TRAINING_BUCKET"] == {"Ref": "ArtifactsBucket"}
+    passes = [s for _, s in _statements(deployed) if s["Action"] == "iam:PassRole"]
+    assert passes == [{"Sid": "PassTrainingRole", "Effect": "Allow", "Action": "iam:PassRole",
+                       "Resource": {"Fn::GetAtt": ["TrainingRole", "Arn"]},
+                       "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}}]
+    sagemaker = _of_type(deployed, "AWS::EC2::VPCEndpoint")["SageMakerApiEndpoint"]["Properties"]
+    assert sagemaker["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.sagemaker.api"}

@@ -15,7 +15,7 @@ from chalice.test import Client
 import app as vitrina_app
 from functions.encoders.artifacts import MANIFEST, served_files, sha256_of
 from functions.ingest.sources import FolderSource
-from functions.rollout import RolloutError, activate, rollback
+from functions.rollout import RolloutError, activate, announced_location, rollback
 from tests.support import MODELS_DIR, PROJECT_ROOT, write_dataset
 
 TRAIN_PYTHON = PROJECT_ROOT / ".venv-train" / "bin" / "python"
@@ -122,3 +122,62 @@ def test_a_version_whose_encoders_differ_from_the_stored_vectors_is_refused(serv
         activate(services.pool, str(folder), tmp_path / "cache")
     with services.pool.connection() as conn:
         assert conn.execute("SELECT version FROM models WHERE status = 'active'").fetchone()[0] == services.models.version
+
+
+def _object_created(bucket: str, key: str) -> dict:
+    """What S3 sends EventBridge for a new object (the rule in infra/template.json matches it)."""
+    return {"version": "0", "id": "e1", "detail-type": "Object Created", "source": "aws.s3",
+            "account": "123456789012", "time": "2026-12-04T00:00:00Z", "region": "eu-west-1",
+            "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": {"version": "0", "bucket": {"name": bucket}, "reason": "PutObject",
+                       "object": {"key": key, "size": 1, "etag": "x", "sequencer": "1"}}}
+
+
+def test_a_published_version_rolls_out_and_the_next_scheduled_training_builds_on_it(
+        services, catalog_40, equal_weights_fusion, tmp_path, monkeypatch) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from functions.training import upload_folder
+
+    environment = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-1",
+                   "VITRINA_TRAINING_BUCKET": "artifacts", "VITRINA_TRAINING_ROLE_ARN": "arn:aws:iam::123456789012:role/t",
+                   "VITRINA_TRAINING_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/vitrina-training:latest"}
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    folder = _version_folder(tmp_path / "v-published", _copy(equal_weights_fusion, tmp_path), "v-published")
+    with mock_aws():
+        s3, sagemaker = boto3.client("s3"), boto3.client("sagemaker")
+        monkeypatch.setattr(vitrina_app, "_s3_client", s3)
+        monkeypatch.setattr(vitrina_app, "_sagemaker_client", sagemaker)
+        s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        keys = upload_folder(s3, folder, "s3://artifacts/models/v-published")
+        assert keys[-1] == "models/v-published/manifest.json"  # announced only once complete
+
+        with Client(vitrina_app.app) as client:
+            announce = _object_created("artifacts", "models/v-published/manifest.json")
+            report = client.lambda_.invoke("activate_models", announce).payload
+            assert report["location"] == "s3://artifacts/models/v-published"
+            assert (report["version"], report["products"]) == ("v-published", 40)
+            assert json.loads(client.http.get("/health").body)["model_version"] == "v-published"
+            # S3 events arrive at least once: the same announcement again changes nothing.
+            again = client.lambda_.invoke("activate_models", announce).payload
+            assert (again["version"], again["products"]) == ("v-published", 0)
+
+            started = client.lambda_.invoke("start_training", client.events.generate_cw_event(
+                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])).payload
+        job = sagemaker.describe_training_job(TrainingJobName=started["training_job_arn"].rsplit("/", 1)[1])
+        channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]}
+        # The job learns from the active version's encoders and must beat its fusion.
+        assert channels == {"export": "s3://artifacts/training/export/", "models": "s3://artifacts/models/v-published/"}
+        arguments = job["AlgorithmSpecification"]["ContainerArguments"]
+        assert arguments[arguments.index("--artifacts") + 1] == "s3://artifacts/models"
+        exported = {o["Key"] for o in s3.list_objects_v2(Bucket="artifacts", Prefix="training/export/")["Contents"]}
+        assert exported == {"training/export/catalog.npz", "training/export/events.csv", "training/export/manifest.json"}
+
+
+@pytest.mark.parametrize("key", ["models/v1/fusion.onnx", "manifest.json", "models/v1/manifest.json.bak"])
+def test_only_a_model_sets_manifest_announces_a_version(key: str) -> None:
+    with pytest.raises(RolloutError, match="is not a model set's manifest.json"):
+        announced_location("artifacts", key)
+    assert announced_location("artifacts", "models/v1/manifest.json") == "s3://artifacts/models/v1"

@@ -51,7 +51,7 @@ def write_export(folder: Path) -> Path:
     return folder
 
 
-def run_training(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+def run_training(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The job in the training environment; later flags (``extra``) override the defaults here."""
     export = tmp_path / "export"
     if not export.exists():
@@ -61,7 +61,7 @@ def run_training(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
                "--checkpoints", str(tmp_path / "checkpoints"), "--dim", str(DIM), "--hidden", "64",
                "--batch-size", "32", *extra]
     return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
+                          env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", **(env or {})})
 
 
 def published(tmp_path: Path) -> list[Path]:
@@ -85,6 +85,32 @@ def test_training_publishes_a_model_set_the_runtime_loads(tmp_path: Path) -> Non
     assert fused.shape == (3, DIM)
     np.testing.assert_allclose(np.linalg.norm(fused, axis=1), 1.0, atol=1e-4)
     assert not models.fusion.fuse(np.zeros((1, 384)), np.zeros((1, 1280))).any()
+
+
+def test_a_cloud_run_publishes_to_s3_manifest_last(tmp_path: Path, monkeypatch) -> None:
+    """As in SageMaker: ``--artifacts s3://…`` (here a moto server on localhost)."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        aws = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-1",
+               "AWS_ENDPOINT_URL": "http://127.0.0.1:%d" % server.get_host_and_port()[1]}
+        for name, value in aws.items():
+            monkeypatch.setenv(name, value)
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        done = run_training(tmp_path, "--epochs", "1", "--force", "--artifacts", "s3://artifacts/models", env=aws)
+        assert done.returncode == 0, done.stdout + done.stderr
+        objects = s3.list_objects_v2(Bucket="artifacts")["Contents"]
+        (version,) = {o["Key"].split("/")[1] for o in objects}
+        assert f"published s3://artifacts/models/{version}" in done.stdout
+        models = load_model_set(f"s3://artifacts/models/{version}", tmp_path / "cache")
+        assert models.version == version and models.fusion.dim == DIM
+        assert len(objects) == len(models.manifest["files"]) + 1
+    finally:
+        server.stop()
 
 
 def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:

@@ -9,18 +9,16 @@ from moto import mock_aws
 
 from functions.training import CloudTraining, local_command, start_cloud_training, training_job_request
 
-CONFIG = CloudTraining(
-    role_arn="arn:aws:iam::123456789012:role/vitrina-sagemaker",
-    image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/vitrina-training:latest",
-    export_s3="s3://artifacts/export/", base_models_s3="s3://artifacts/models/current/",
-    output_s3="s3://artifacts/training-output/", checkpoints_s3="s3://artifacts/checkpoints/")
+CONFIG = CloudTraining.in_bucket("s3://artifacts", "arn:aws:iam::123456789012:role/vitrina-sagemaker",
+                                 "123456789012.dkr.ecr.eu-west-1.amazonaws.com/vitrina-training:latest")
 
 
 def test_the_request_asks_for_managed_spot_with_checkpoints_and_a_max_wait() -> None:
     request = training_job_request(CONFIG, "job-1")
     assert request["EnableManagedSpotTraining"] is True
     assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 10800, "MaxWaitTimeInSeconds": 21600}
-    assert request["CheckpointConfig"] == {"S3Uri": "s3://artifacts/checkpoints/", "LocalPath": "/opt/ml/checkpoints"}
+    assert request["CheckpointConfig"] == {"S3Uri": "s3://artifacts/training/checkpoints/",
+                                           "LocalPath": "/opt/ml/checkpoints"}
     assert request["ResourceConfig"]["InstanceType"] == "ml.g4dn.xlarge"
     assert "--checkpoints" in request["AlgorithmSpecification"]["ContainerArguments"]
     with pytest.raises(ValueError, match="max_wait_seconds"):
@@ -39,6 +37,18 @@ def test_sagemaker_accepts_it(monkeypatch) -> None:
         job = client.describe_training_job(TrainingJobName="vitrina-fusion-test")
         assert job["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
         assert job["AlgorithmSpecification"]["TrainingImage"] == CONFIG.image_uri
+
+
+def test_the_stack_configures_the_scheduled_job_through_the_environment() -> None:
+    environment = {"VITRINA_TRAINING_BUCKET": "artifacts", "VITRINA_TRAINING_ROLE_ARN": CONFIG.role_arn,
+                   "VITRINA_TRAINING_IMAGE": CONFIG.image_uri, "VITRINA_TRAINING_INSTANCE_TYPE": "ml.g5.xlarge",
+                   "VITRINA_TRAINING_EPOCHS": "8"}
+    config = CloudTraining.from_env(environment)
+    assert config == CloudTraining(**{**CONFIG.__dict__, "instance_type": "ml.g5.xlarge", "epochs": 8})
+    with pytest.raises(ValueError, match="VITRINA_TRAINING_IMAGE not set"):
+        CloudTraining.from_env({**environment, "VITRINA_TRAINING_IMAGE": ""})
+    with pytest.raises(ValueError, match="VITRINA_TRAINING_EPOCHS must be a positive integer"):
+        CloudTraining.from_env({**environment, "VITRINA_TRAINING_EPOCHS": "0"})
 
 
 def test_local_command_runs_the_same_entry_point() -> None:
@@ -60,6 +70,6 @@ def test_a_scheduled_retraining_exports_uploads_and_starts(services, fashion_pro
         s3, sagemaker = boto3.client("s3"), boto3.client("sagemaker")
         s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         arn = export_and_start(services, s3, sagemaker, CONFIG, tmp_path / "export", "vitrina-scheduled")
-        keys = {item["Key"] for item in s3.list_objects_v2(Bucket="artifacts", Prefix="export/")["Contents"]}
-        assert keys == {"export/catalog.npz", "export/events.csv", "export/manifest.json"}
+        keys = {item["Key"] for item in s3.list_objects_v2(Bucket="artifacts", Prefix="training/")["Contents"]}
+        assert keys == {"training/export/catalog.npz", "training/export/events.csv", "training/export/manifest.json"}
         assert arn.endswith("training-job/vitrina-scheduled")

@@ -57,6 +57,17 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _link_cached_copy(cache_dir: Path, target: Path, sha256: str) -> bool:
+    """Link an identical file another cached version already holds: a trained version ships the
+    active version's encoders byte for byte, and /tmp (and the download) need them only once."""
+    for candidate in cache_dir.glob(f"*/{target.name}"):
+        if candidate != target and sha256_of(candidate) == sha256:
+            target.unlink(missing_ok=True)
+            os.link(candidate, target)
+            return True
+    return False
+
+
 def _download_from_s3(location: str, cache_dir: Path) -> Path:
     import boto3
 
@@ -73,7 +84,10 @@ def _download_from_s3(location: str, cache_dir: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in served_files(manifest):
         target = folder / name
-        if target.is_file() and sha256_of(target) == manifest["files"][name]["sha256"]:
+        expected = manifest["files"][name]["sha256"]
+        if target.is_file() and sha256_of(target) == expected:
+            continue
+        if _link_cached_copy(cache_dir, target, expected):
             continue
         log.info("downloading s3://%s/%s", bucket, key(name))
         partial = target.with_name(target.name + ".part")

@@ -13,12 +13,14 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from functions.training import upload_folder
 from training_job.fusion import checkpoint
 from training_job.fusion.export_data import Export, load_export, split
 from training_job.fusion.gate import fuse_with_onnx, score_fusions, text_to_photo_recall
@@ -34,7 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--export", type=Path, required=True, help="folder written by `vitrina export`")
     parser.add_argument("--base-models", type=Path, required=True, help="models folder with the encoders")
-    parser.add_argument("--artifacts", type=Path, required=True, help="where ARTIFACTS/<version>/ goes")
+    parser.add_argument("--artifacts", required=True,
+                        help="where ARTIFACTS/<version>/ goes: a folder, or s3://bucket/prefix (manifest.json last)")
     parser.add_argument("--checkpoints", type=Path, default=checkpoint.default_folder())
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--dim", type=int, default=256)
@@ -137,8 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     # Training time across interruptions: the epochs before a resume count too.
     train_seconds = earlier_seconds + time.perf_counter() - train_started
 
-    args.artifacts.mkdir(parents=True, exist_ok=True)
-    staging = args.artifacts / f".staging-{os.getpid()}"
+    to_s3 = args.artifacts.startswith("s3://")
+    # An S3 destination is assembled in a local folder first, then uploaded with its manifest last.
+    artifacts = Path(tempfile.mkdtemp(prefix="vitrina-publish-")) if to_s3 else Path(args.artifacts)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    staging = artifacts / f".staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     fusion_path, quantization = export_fusion(model, staging, export.text, export.image)
@@ -173,8 +179,16 @@ def main(argv: list[str] | None = None) -> int:
                     "active_version": active["version"],
                     **{name: {**scores[name], "text_to_photo_recall@10": recall[name]} for name in fused}},
     }
-    folder = publish(staging, args.artifacts, args.base_models, export.manifest, spec)
-    print(f"published {folder} in {time.perf_counter() - started:.0f} s", flush=True)
+    folder = publish(staging, artifacts, args.base_models, export.manifest, spec)
+    if to_s3:
+        import boto3
+
+        location = f"{args.artifacts.rstrip('/')}/{folder.name}"
+        upload_folder(boto3.client("s3"), folder, location)
+        shutil.rmtree(artifacts)
+    else:
+        location = str(folder)
+    print(f"published {location} in {time.perf_counter() - started:.0f} s", flush=True)
     return 0
 
 

@@ -138,10 +138,13 @@ def evaluate_command(
     k: Annotated[int, typer.Option(min=1, max=100)] = 12,
     report: Annotated[Path | None, typer.Option(help="write an HTML report here")] = None,
     database: Annotated[str | None, typer.Option(help="database for the dataset (default eval_<folder>)")] = None,
+    compare: Annotated[list[str] | None, typer.Option(
+        help="also score this model set's fusion (folder or s3://, e.g. a trained version); repeatable")] = None,
 ) -> None:
     """Compare every recommender on a dataset: fit on training events, predict each test user's items."""
     import time
 
+    from functions.encoders.model_set import load_model_set
     from functions.evaluation.run import run_evaluation
 
     started = time.perf_counter()
@@ -151,8 +154,9 @@ def evaluate_command(
     services = _services(database or "eval_" + "".join(c if c.isalnum() else "_" for c in folder.resolve().name))
     _index(services, folder, "catalog.jsonl")
     with console.status("fitting and predicting…") as status:
+        others = [load_model_set(location, services.settings.models_cache) for location in compare or ()]
         result, train, test_events = run_evaluation(
-            services, folder, test_file=test, holdout_days=holdout_days, k=k,
+            services, folder, test_file=test, holdout_days=holdout_days, k=k, compare=others,
             progress=lambda name: status.update(f"done: {name}"))
     console.print(_metrics_table(f"all test users (k={k})", result.overall, k))
     console.print(_metrics_table(f"cold-start items: {len(result.cold_items)} test items with no training events",

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import csv
+import json
+import os
 
 from typer.testing import CliRunner
 
 from functions.cli import cli
-from tests.support import write_dataset
+from functions.encoders.artifacts import MANIFEST, served_files
+from tests.support import MODELS_DIR, write_dataset
 
 
 def test_eval_prints_every_recommender_and_writes_the_report(server_url, fashion_products, tmp_path,
@@ -24,10 +27,22 @@ def test_eval_prints_every_recommender_and_writes_the_report(server_url, fashion
                 writer.writerow([f"u{user}", product["id"], "purchase", f"2024-01-0{day}", 1])
         writer.writerow(["u99", "not-in-catalog", "purchase", "2024-01-02", 1])
 
+    # Another version to compare: the same fusion graph under another name must score the same.
+    manifest = json.loads((MODELS_DIR / MANIFEST).read_text())
+    relabelled = tmp_path / "relabelled"
+    relabelled.mkdir()
+    for name in served_files(manifest):
+        os.symlink(MODELS_DIR / name, relabelled / name)
+    manifest["version"], manifest["fusion"]["version"] = "v-same", "fusion-same"
+    (relabelled / MANIFEST).write_text(json.dumps(manifest))
+
     result = CliRunner().invoke(cli, ["eval", str(folder), "--holdout-days", "1", "--k", "5",
-                                      "--report", str(tmp_path / "report.html")])
+                                      "--report", str(tmp_path / "report.html"), "--compare", str(relabelled)])
     assert result.exit_code == 0, result.output
     for name in ("popular", "co-occurrence", "text-only", "image-only", "fusion-v0", "vitrina", "implicit-als"):
         assert name in result.output
+    rows = {cells[1].strip(): cells[2:] for cells in (line.split("│") for line in result.output.splitlines())
+            if len(cells) > 3}
+    assert rows["fusion-same"] == rows["fusion-v0"]
     assert "1 item not in catalog" in result.output and "wall time" in result.output
     assert (tmp_path / "report.html").stat().st_size > 10_000

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
+from functions.encoders.model_set import ModelSet
 from functions.evaluation.dataset import LoadedEvents, holdout_split, load_events
 from functions.evaluation.harness import EvaluationResult, evaluate
 from functions.recommenders.algorithms import (ContentRecommender, CooccurrenceRecommender, PopularRecommender,
@@ -28,10 +30,27 @@ def catalog_from_store(services: Services) -> Catalog:
     return Catalog(ids, categories, vectors)
 
 
+def add_fusion(catalog: Catalog, services: Services, models: ModelSet) -> str:
+    """Fuse the catalog's stored base vectors with another model set's fusion (e.g. a trained
+    version not yet active) into a space of its own; returns the space's name."""
+    served = services.models
+    if (models.text.version, models.image.version) != (served.text.version, served.image.version):
+        raise ValueError(f"{models.version} uses other encoders than the stored vectors "
+                         f"({models.text.version}, {models.image.version}): it cannot be compared on them")
+    space = f"fused:{models.version}"
+    catalog.vectors[space] = models.fusion.fuse(catalog.vectors["text"], catalog.vectors["image"])
+    return space
+
+
 def run_evaluation(services: Services, folder: Path, *, test_file: Path | None, holdout_days: int | None,
-                   k: int, progress=None) -> tuple[EvaluationResult, LoadedEvents, LoadedEvents | None]:
-    """Split (a test file, else the last ``holdout_days``), fit on training events only, score."""
+                   k: int, compare: Sequence[ModelSet] = (),
+                   progress=None) -> tuple[EvaluationResult, LoadedEvents, LoadedEvents | None]:
+    """Split (a test file, else the last ``holdout_days``), fit on training events only, score.
+
+    ``compare``: further model sets whose fusion is scored beside the active one's."""
     catalog = catalog_from_store(services)
+    extra = [ContentRecommender(add_fusion(catalog, services, models), models.manifest["fusion"]["version"])
+             for models in compare]
     known = set(catalog.item_ids)
     train = load_events(folder / "events.csv", known)
     test = None
@@ -41,5 +60,5 @@ def run_evaluation(services: Services, folder: Path, *, test_file: Path | None, 
     else:
         train_log, test_log = holdout_split(train.events, holdout_days or 1)
     fusion = services.models.manifest["fusion"]["version"].rsplit("-", 1)[0]
-    result = evaluate(catalog, train_log, test_log, all_recommenders(fusion), k=k, progress=progress)
+    result = evaluate(catalog, train_log, test_log, all_recommenders(fusion) + extra, k=k, progress=progress)
     return result, train, test

@@ -128,3 +128,22 @@ def test_a_worse_model_is_refused_at_the_gate(tmp_path: Path) -> None:
     assert done.returncode == 3, done.stdout + done.stderr
     assert "gate refused" in done.stderr
     assert published(tmp_path) == []
+
+
+def test_the_untrained_network_in_v0s_space_is_fusion_v0() -> None:
+    """Training starts from v0's ranking exactly, so it refines v0 rather than relearning it."""
+    script = """
+import torch
+from training_job.export_fusion import WeightedConcat
+from training_job.fusion.model import V0_DIM, TripletFusion
+torch.manual_seed(0)
+text, image = torch.randn(64, 384), torch.randn(64, 1280)
+has_text, has_image = (torch.rand(64, 1) > 0.2).float(), (torch.rand(64, 1) > 0.3).float()
+ours = TripletFusion(V0_DIM)(text, image, has_text, has_image)
+v0 = WeightedConcat(2.0, 1.0)(text, image, has_text, has_image)
+print(float((ours - v0).abs().max()))
+"""
+    done = subprocess.run([str(TRAIN_PYTHON), "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=120, env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) < 1e-6

@@ -24,7 +24,7 @@ from functions.training import upload_folder
 from training_job.fusion import checkpoint
 from training_job.fusion.export_data import Export, load_export, split
 from training_job.fusion.gate import fuse_with_onnx, score_fusions, text_to_photo_recall
-from training_job.fusion.model import TripletFusion, alignment_loss, modality_dropout, triplet_loss
+from training_job.fusion.model import V0_DIM, TripletFusion, alignment_loss, modality_dropout, triplet_loss
 from training_job.fusion.publish import export_fusion, publish
 from training_job.fusion.triplets import Triplets, mine_triplets
 
@@ -40,7 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="where ARTIFACTS/<version>/ goes: a folder, or s3://bucket/prefix (manifest.json last)")
     parser.add_argument("--checkpoints", type=Path, default=checkpoint.default_folder())
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--dim", type=int, default=256)
+    parser.add_argument("--dim", type=int, default=V0_DIM,
+                        help=f"fused dimensions; {V0_DIM} (v0's space) starts from v0 exactly")
     parser.add_argument("--hidden", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--lr", type=float, default=1e-3)

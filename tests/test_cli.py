@@ -46,3 +46,31 @@ def test_eval_prints_every_recommender_and_writes_the_report(server_url, fashion
     assert rows["fusion-same"] == rows["fusion-v0"]
     assert "1 item not in catalog" in result.output and "wall time" in result.output
     assert (tmp_path / "report.html").stat().st_size > 10_000
+
+
+def test_train_local_exports_trains_publishes_and_the_version_activates(server_url, fashion_products, tmp_path,
+                                                                        monkeypatch) -> None:
+    monkeypatch.setattr("functions.services._services", None)
+    monkeypatch.setenv("DATABASE_URL", server_url)
+    monkeypatch.setenv("VITRINA_DATA_DIR", str(tmp_path / "data"))
+    products = fashion_products[:24]
+    folder = write_dataset(tmp_path / "trainshop", products)
+    events = tmp_path / "events.csv"
+    with open(events, "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["user_id", "item_id", "event", "timestamp"])
+        for user in range(20):
+            for day in (1, 3, 5):
+                writer.writerow([f"u{user}", products[(user + day) % 24]["id"], "purchase", f"2024-01-0{day}"])
+    runner, database = CliRunner(), ["--database", "train_cli"]
+    assert runner.invoke(cli, ["index", str(folder), *database]).exit_code == 0
+
+    trained = runner.invoke(cli, ["train", "--local", "--export", str(tmp_path / "export"), "--events", str(events),
+                                  "--artifacts", str(tmp_path / "artifacts"), "--epochs", "1", "--force", *database])
+    assert trained.exit_code == 0, trained.output
+    assert "exported 24 items and 60 events" in trained.output
+    (version,) = [p for p in (tmp_path / "artifacts").iterdir() if not p.name.startswith(".")]
+
+    activated = runner.invoke(cli, ["models", "activate", str(version), *database])
+    assert activated.exit_code == 0, activated.output
+    assert f"active {version.name}: 24 products" in activated.output

@@ -33,7 +33,7 @@ def test_eval_prints_every_recommender_and_writes_the_report(server_url, fashion
     relabelled.mkdir()
     for name in served_files(manifest):
         os.symlink(MODELS_DIR / name, relabelled / name)
-    manifest["version"], manifest["fusion"]["version"] = "v-same", "fusion-same"
+    manifest["version"], manifest["fusion"]["version"] = "v-same", "fusion-same-0a1b2c3d"
     (relabelled / MANIFEST).write_text(json.dumps(manifest))
 
     result = CliRunner().invoke(cli, ["eval", str(folder), "--holdout-days", "1", "--k", "5",

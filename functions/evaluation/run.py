@@ -23,6 +23,11 @@ def all_recommenders(fusion_version: str) -> list[Recommender]:
             VitrinaRecommender(), ALSRecommender()]
 
 
+def fusion_label(models: ModelSet) -> str:
+    """A fusion's name in the tables: its version without the content hash (fusion-v0, fusion-t)."""
+    return models.manifest["fusion"]["version"].rsplit("-", 1)[0]
+
+
 def catalog_from_store(services: Services) -> Catalog:
     models = services.models
     with services.pool.connection() as conn:
@@ -49,8 +54,13 @@ def run_evaluation(services: Services, folder: Path, *, test_file: Path | None, 
 
     ``compare``: further model sets whose fusion is scored beside the active one's."""
     catalog = catalog_from_store(services)
-    extra = [ContentRecommender(add_fusion(catalog, services, models), models.manifest["fusion"]["version"])
-             for models in compare]
+    fusion = fusion_label(services.models)
+    recommenders = all_recommenders(fusion)
+    for models in compare:
+        label = fusion_label(models)
+        if label in {r.name for r in recommenders}:
+            label = models.manifest["fusion"]["version"]
+        recommenders.append(ContentRecommender(add_fusion(catalog, services, models), label))
     known = set(catalog.item_ids)
     train = load_events(folder / "events.csv", known)
     test = None
@@ -59,6 +69,5 @@ def run_evaluation(services: Services, folder: Path, *, test_file: Path | None, 
         train_log, test_log = train.events, test.events
     else:
         train_log, test_log = holdout_split(train.events, holdout_days or 1)
-    fusion = services.models.manifest["fusion"]["version"].rsplit("-", 1)[0]
-    result = evaluate(catalog, train_log, test_log, all_recommenders(fusion) + extra, k=k, progress=progress)
+    result = evaluate(catalog, train_log, test_log, recommenders, k=k, progress=progress)
     return result, train, test

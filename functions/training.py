@@ -35,7 +35,7 @@ def local_command(python: Path, export: Path, base_models: Path, artifacts: Path
 
 
 DEFAULT_INSTANCE_TYPE = "ml.g4dn.xlarge"
-DEFAULT_EPOCHS = 5
+DEFAULT_EPOCHS = 2  # as the training job's own default (training_job/fusion/train.py)
 
 
 @dataclass(frozen=True)

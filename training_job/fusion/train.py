@@ -39,7 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--artifacts", required=True,
                         help="where ARTIFACTS/<version>/ goes: a folder, or s3://bucket/prefix (manifest.json last)")
     parser.add_argument("--checkpoints", type=Path, default=checkpoint.default_folder())
-    parser.add_argument("--epochs", type=int, default=5)
+    # On H&M, 2 epochs scored best at the gate (MAP@12 0.02333; a 3rd epoch: 0.02304).
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--dim", type=int, default=V0_DIM,
                         help=f"fused dimensions; {V0_DIM} (v0's space) starts from v0 exactly")
     parser.add_argument("--hidden", type=int, default=512)

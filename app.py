@@ -179,7 +179,6 @@ def activate_published_models(event: dict[str, Any], context: Any) -> dict[str, 
     services = get_services()
     report = rollout.activate(services.pool, location, services.settings.models_cache,
                               keep=services.settings.keep_model_versions)
-    services.follow_active()
     result = {"location": location, "version": report.version, "products": report.products,
               "seconds": round(report.seconds, 1), "purged": report.purged}
     logger.info("activated models", extra=result)

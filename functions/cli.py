@@ -192,7 +192,8 @@ def models_verify(location: Annotated[str, typer.Argument(help="models folder or
 @models_cli.command("activate")
 def models_activate(
     location: Annotated[str, typer.Argument(help="folder or s3:// prefix of the new version")],
-    keep: Annotated[int, typer.Option(min=1, help="versions whose vectors are kept, for rollback")] = 3,
+    keep: Annotated[int | None, typer.Option(
+        min=1, help="versions whose vectors are kept, for rollback (default VITRINA_KEEP_MODEL_VERSIONS, 3)")] = None,
     database: Database = None,
 ) -> None:
     """Roll a version out: re-fuse the stored vectors, build its index, switch in one transaction."""
@@ -202,7 +203,8 @@ def models_activate(
     with Progress(TextColumn("re-fusing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("refuse", total=None)
-        report = activate(services.pool, location, services.settings.models_cache, keep=keep,
+        report = activate(services.pool, location, services.settings.models_cache,
+                          keep=keep or services.settings.keep_model_versions,
                           progress=lambda n: progress.advance(task, n))
     console.print(f"[green]active[/] {report.version}: {report.products} products in {report.seconds:.1f} s"
                   + (f"; vectors dropped for {', '.join(report.purged)}" if report.purged else ""))

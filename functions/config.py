@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,9 @@ class Settings:
             database_url=_database_url_from_env(),
             threads=int(threads) if threads else None,
             feed_queue_url=os.environ.get("VITRINA_FEED_QUEUE_URL") or None,
-            feed_batch_lines=_positive_int("VITRINA_FEED_BATCH_LINES", 500),
+            feed_batch_lines=positive_int("VITRINA_FEED_BATCH_LINES", 500),
             model_check_seconds=float(os.environ.get("VITRINA_MODEL_CHECK_SECONDS", "10")),
-            keep_model_versions=_positive_int("VITRINA_KEEP_MODEL_VERSIONS", 3),
+            keep_model_versions=positive_int("VITRINA_KEEP_MODEL_VERSIONS", 3),
         )
 
 
@@ -55,8 +56,9 @@ def _database_url_from_env() -> str | None:
     return os.environ.get("DATABASE_URL") or None
 
 
-def _positive_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
+def positive_int(name: str, default: int, environ: Mapping[str, str] = os.environ) -> int:
+    """The environment variable ``name`` as a positive integer (``default`` when unset or empty)."""
+    value = environ.get(name)
     if not value:
         return default
     if not value.isdigit() or int(value) < 1:

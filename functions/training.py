@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlparse
 
+from functions.config import positive_int
 from functions.encoders.artifacts import MANIFEST
 
 if TYPE_CHECKING:
@@ -75,12 +76,9 @@ class CloudTraining:
         missing = [name for name in names if not environ.get(name)]
         if missing:
             raise ValueError(f"cloud training is not configured: {', '.join(missing)} not set")
-        epochs = environ.get("VITRINA_TRAINING_EPOCHS") or str(DEFAULT_EPOCHS)
-        if not epochs.isdigit() or int(epochs) < 1:
-            raise ValueError(f"VITRINA_TRAINING_EPOCHS must be a positive integer, got {epochs!r}")
         return cls.in_bucket(f"s3://{environ[names[0]]}", environ[names[1]], environ[names[2]],
                              instance_type=environ.get("VITRINA_TRAINING_INSTANCE_TYPE") or DEFAULT_INSTANCE_TYPE,
-                             epochs=int(epochs))
+                             epochs=positive_int("VITRINA_TRAINING_EPOCHS", DEFAULT_EPOCHS, environ))
 
 
 def training_job_request(config: CloudTraining, job_name: str | None = None) -> dict[str, Any]:

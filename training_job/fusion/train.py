@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{cold['MAP']:.5f} NDCG@12 {cold['NDCG']:.5f} | text→photo recall@10 {recall[name]:.4f}", flush=True)
     wins = scores["trained"]["overall"][GATE_METRIC] > scores["active"]["overall"][GATE_METRIC]
     if not wins and not args.force:
-        shutil.rmtree(staging)
+        shutil.rmtree(artifacts if to_s3 else staging)
         print(f"gate refused: the trained fusion's MAP@12 does not beat the active {active['version']}; "
               "nothing published (--force publishes anyway)", file=sys.stderr, flush=True)
         return GATE_REFUSED
